@@ -1,0 +1,125 @@
+"""The ``SM_*`` environment variables, named and encoded as AWS's toolkit sets them.
+
+Names are ``SM_`` + the key upper-cased (hyphens survive: ``SM_HP_USE-BN``); strings are set
+as they are, ``None`` as an empty string, everything else as compact, key-sorted JSON.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any, Mapping
+
+from .arguments import sagemaker_hyperparameters, to_cmd_args, user_hyperparameters
+from .layout import ContainerRoot
+
+# The sagemaker_* keys the toolkit consumes itself; any other goes to SM_FRAMEWORK_PARAMS.
+TOOLKIT_KEYS = {
+    "sagemaker_program", "sagemaker_submit_directory", "sagemaker_enable_cloudwatch_metrics",
+    "sagemaker_container_log_level", "sagemaker_job_name", "sagemaker_region",
+    "sagemaker_s3_output", "sagemaker_estimator_class_name", "sagemaker_estimator_module",
+}
+
+
+def _format(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
+def training_environment(root: ContainerRoot, *, job_name: str, hyperparameters: Mapping[str, str],
+                         resource_config: Mapping[str, Any], input_data_config: Mapping[str, Any],
+                         num_cpus: int, num_gpus: int, framework_module: str | None) -> dict[str, Any]:
+    """The toolkit's view of the job: the dict behind ``SM_TRAINING_ENV``."""
+    hps = user_hyperparameters(hyperparameters)
+    sm = sagemaker_hyperparameters(hyperparameters)
+    program = str(sm.get("sagemaker_program", ""))
+    host = resource_config["current_host"]
+    group = resource_config.get("current_group_name", "homogeneousCluster")
+    instance_type = resource_config.get("current_instance_type")
+    groups = resource_config.get("instance_groups", [])
+    channels = {name: str(root.channel(name)) for name in sorted(input_data_config)}
+    return {
+        "additional_framework_parameters": {k: v for k, v in sm.items() if k not in TOOLKIT_KEYS},
+        "channel_input_dirs": channels,
+        "current_host": host,
+        "current_instance_group": group,
+        "current_instance_group_hosts": [host],
+        "current_instance_type": instance_type,
+        "distribution_hosts": [],
+        "distribution_instance_groups": [],
+        "framework_module": framework_module,
+        "hosts": list(resource_config["hosts"]),
+        "hyperparameters": hps,
+        "input_config_dir": str(root.config),
+        "input_data_config": dict(input_data_config),
+        "input_dir": str(root.input),
+        "instance_groups": [g["instance_group_name"] for g in groups],
+        "instance_groups_dict": {g["instance_group_name"]: g for g in groups},
+        "is_hetero": False,
+        "is_master": True,
+        "job_name": job_name,
+        "log_level": sm.get("sagemaker_container_log_level", 20),
+        "master_hostname": resource_config["hosts"][0],
+        "model_dir": str(root.model),
+        "module_dir": sm.get("sagemaker_submit_directory", str(root.code)),
+        "module_name": program[:-3] if program.endswith(".py") else program,
+        "network_interface_name": resource_config.get("network_interface_name", "eth0"),
+        "num_cpus": num_cpus,
+        "num_gpus": num_gpus,
+        "num_neurons": 0,
+        "output_data_dir": str(root.output_data),
+        "output_dir": str(root.output),
+        "output_intermediate_dir": str(root.intermediate),
+        "resource_config": dict(resource_config),
+        "user_entry_point": program,
+    }
+
+
+def sm_variables(env: Mapping[str, Any]) -> dict[str, str]:
+    """``training_environment(...)`` -> the ``SM_*`` variables (plus the toolkit's few others)."""
+    hps = env["hyperparameters"]
+    values: dict[str, Any] = {
+        "hosts": env["hosts"],
+        "network_interface_name": env["network_interface_name"],
+        "hps": hps,
+        "user_entry_point": env["user_entry_point"],
+        "framework_params": env["additional_framework_parameters"],
+        "resource_config": env["resource_config"],
+        "input_data_config": env["input_data_config"],
+        "output_data_dir": env["output_data_dir"],
+        "channels": sorted(env["channel_input_dirs"]),
+        "current_host": env["current_host"],
+        "current_instance_type": env["current_instance_type"],
+        "current_instance_group": env["current_instance_group"],
+        "current_instance_group_hosts": env["current_instance_group_hosts"],
+        "instance_groups": env["instance_groups"],
+        "instance_groups_dict": env["instance_groups_dict"],
+        "distribution_instance_groups": env["distribution_instance_groups"],
+        "is_hetero": env["is_hetero"],
+        "module_name": env["module_name"],
+        "log_level": env["log_level"],
+        "framework_module": env["framework_module"],
+        "input_dir": env["input_dir"],
+        "input_config_dir": env["input_config_dir"],
+        "output_dir": env["output_dir"],
+        "num_cpus": env["num_cpus"],
+        "num_gpus": env["num_gpus"],
+        "num_neurons": env["num_neurons"],
+        "model_dir": env["model_dir"],
+        "module_dir": env["module_dir"],
+        "training_env": env,
+        "user_args": to_cmd_args(hps),
+        "output_intermediate_dir": env["output_intermediate_dir"],
+    }
+    for name, path in env["channel_input_dirs"].items():
+        values[f"channel_{name}"] = path
+    for key, value in hps.items():
+        values[f"hp_{key}"] = value
+    variables = {f"SM_{key.upper()}": _format(value) for key, value in values.items()}
+    variables.update({
+        "TRAINING_JOB_NAME": env["job_name"],
+        "CURRENT_HOST": env["current_host"],
+        "SAGEMAKER_REGION": "",  # filled in by the platform, which knows the region
+    })
+    return variables

@@ -1,0 +1,66 @@
+"""Start the user's script the way the toolkit does: requirements.txt first, then
+``python <entry point> ARGS`` with ``code/`` as the working directory and a clean environment.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Mapping
+
+from .layout import ContainerRoot
+
+GUARD = Path(__file__).with_name("guard.py")
+# Passed through from the host so Python, pip and TensorFlow behave; nothing else leaks in.
+HOST_VARIABLES = ("PATH", "LANG", "LC_ALL", "TZ", "TMPDIR", "OPENBLAS_CORETYPE",
+                  "OPENBLAS_L2_SIZE", "SSL_CERT_FILE", "PIP_CONFIG_FILE", "PIP_INDEX_URL",
+                  "PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS", "PIP_CONSTRAINT")
+
+
+def bootstrap(root: ContainerRoot) -> Path:
+    """A folder on the script's PYTHONPATH holding the /opt/ml guard as sitecustomize."""
+    folder = root.path.parent / "bootstrap"
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(GUARD, folder / "sitecustomize.py")
+    return folder
+
+
+def base_environment(root: ContainerRoot, extra: Mapping[str, str]) -> dict[str, str]:
+    """The process environment: host basics, then the contract's and the platform's variables."""
+    env = {k: os.environ[k] for k in HOST_VARIABLES if k in os.environ}
+    env["HOME"] = str(root.path.parent / "home")
+    Path(env["HOME"]).mkdir(parents=True, exist_ok=True)
+    env["PYTHONUNBUFFERED"] = "1"
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env["SAGEMAKER_BASE_DIR"] = str(root.path)
+    env.update(extra)
+    return env
+
+
+def install_requirements(root: ContainerRoot, env: Mapping[str, str]) -> tuple[Path | None, str]:
+    """``pip install -r code/requirements.txt`` into the job's own folder (never the host's
+    environment). Returns (folder or None, pip's output); raises CalledProcessError on failure."""
+    requirements = root.code / "requirements.txt"
+    if not requirements.exists():
+        return None, ""
+    target = root.path.parent / "packages"
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--disable-pip-version-check", "--no-input",
+         "--target", str(target), "-r", "requirements.txt"],
+        cwd=root.code, env=dict(env), capture_output=True, text=True)
+    if done.returncode != 0:
+        raise subprocess.CalledProcessError(done.returncode, done.args, done.stdout, done.stderr)
+    return target, done.stdout
+
+
+def command(entry_point: str, args: list[str]) -> list[str]:
+    return [sys.executable, entry_point, *args]
+
+
+def start(root: ContainerRoot, argv: list[str], env: Mapping[str, str]) -> subprocess.Popen:
+    """Run the script with stdout and stderr merged, as CloudWatch shows them."""
+    return subprocess.Popen(argv, cwd=root.code, env=dict(env), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                            start_new_session=True)

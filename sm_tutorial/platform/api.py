@@ -1,0 +1,45 @@
+"""The wire format: SageMaker's JSON 1.1 protocol for the four training-job actions.
+
+A request is ``POST /`` with ``X-Amz-Target: SageMaker.<Action>`` and a JSON body; a reply is
+JSON with timestamps as epoch seconds; an error is ``{"__type": ..., "message": ...}``, which
+botocore raises as ``ClientError`` with that code, exactly as it does for AWS.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from typing import Any
+
+from .errors import ApiError
+from .service import TrainingService
+
+ACTIONS = ("CreateTrainingJob", "DescribeTrainingJob", "ListTrainingJobs", "StopTrainingJob")
+
+
+def handles(target: str) -> bool:
+    return target.startswith("SageMaker.") and target.split(".", 1)[1] in ACTIONS
+
+
+def _snake(action: str) -> str:
+    return "".join("_" + c.lower() if c.isupper() else c for c in action).lstrip("_")
+
+
+def dispatch(service: TrainingService, target: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Run one action; returns (HTTP status, headers, body)."""
+    action = target.split(".", 1)[1]
+    headers = {"Content-Type": "application/x-amz-json-1.1", "x-amzn-RequestId": str(uuid.uuid4())}
+    try:
+        try:
+            request: Any = json.loads(body or b"{}")
+        except ValueError:
+            raise ApiError("SerializationException", "The request body is not valid JSON.")
+        result = getattr(service, _snake(action))(request)
+        return 200, headers, json.dumps(result).encode()
+    except ApiError as error:
+        return error.status, headers, json.dumps({"__type": error.code,
+                                                  "message": error.message}).encode()
+    except Exception as error:  # a bug of ours: say so, as AWS says InternalFailure
+        logging.getLogger(__name__).exception("%s failed", action)
+        return 500, headers, json.dumps({"__type": "InternalFailure",
+                                         "message": f"The simulated service failed: {error!r}"}).encode()

@@ -1,0 +1,40 @@
+"""A job's log stream in CloudWatch Logs, where the SDK's ``fit(logs=True)`` tails it."""
+from __future__ import annotations
+
+import threading
+import time
+
+LOG_GROUP = "/aws/sagemaker/TrainingJobs"
+
+
+class LogStream:
+    """Buffers lines and sends them with PutLogEvents at most every ``interval`` seconds."""
+
+    def __init__(self, logs_client, job_name: str, host: str = "algo-1", interval: float = 0.2):
+        self.client, self.interval = logs_client, interval
+        self.name = f"{job_name}/{host}-{int(time.time())}"
+        self._pending: list[dict] = []
+        self._lock = threading.Lock()
+        self._last_flush = 0.0
+        try:
+            self.client.create_log_group(logGroupName=LOG_GROUP)
+        except self.client.exceptions.ResourceAlreadyExistsException:
+            pass
+        self.client.create_log_stream(logGroupName=LOG_GROUP, logStreamName=self.name)
+
+    def write(self, line: str) -> None:
+        if not line.strip():
+            return  # CloudWatch refuses empty events
+        with self._lock:
+            self._pending.append({"timestamp": int(time.time() * 1000), "message": line.rstrip("\n")})
+        self.flush(force=False)
+
+    def flush(self, force: bool = True) -> None:
+        with self._lock:
+            if not self._pending or (not force and time.time() - self._last_flush < self.interval):
+                return
+            events, self._pending = self._pending, []
+            self._last_flush = time.time()
+            for start in range(0, len(events), 5000):
+                self.client.put_log_events(logGroupName=LOG_GROUP, logStreamName=self.name,
+                                           logEvents=events[start:start + 5000])

@@ -1,0 +1,95 @@
+"""The local AWS endpoint: one HTTP server on 127.0.0.1 that answers the four training-job
+actions itself and hands every other request (S3, CloudWatch Logs, IAM, STS, the rest of
+SageMaker) to moto's server application. Any AWS client reaches it with ``--endpoint-url``
+or ``AWS_ENDPOINT_URL``."""
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import boto3
+from botocore.config import Config
+from moto.moto_server.werkzeug_app import (DomainDispatcherApplication, MotoRequestHandler,
+                                           create_backend_app)
+from werkzeug.serving import make_server
+
+from .. import settings
+from . import api
+from .service import TrainingService
+
+LOOPBACK = "127.0.0.1"
+
+
+class _QuietHandler(MotoRequestHandler):
+    def log_request(self, *args, **kwargs):  # one line per request would drown the notebook
+        pass
+
+
+class Endpoint:
+    """``Endpoint(workspace).start()`` serves until ``stop()``; ``url`` is its address."""
+
+    def __init__(self, workspace: Path | None = None, port: int = 0,
+                 region: str = settings.REGION):
+        self.workspace = workspace or settings.workspace()
+        self.region = region
+        self._moto = DomainDispatcherApplication(create_backend_app)
+        self._server = make_server(LOOPBACK, port, self._app, threaded=True,
+                                   request_handler=_QuietHandler)
+        self.host, self.port = self._server.server_address[:2]
+        self.url = f"http://{LOOPBACK}:{self.port}"
+        self._thread: threading.Thread | None = None
+        self.service: TrainingService | None = None
+
+    def client(self, service: str):
+        """A boto3 client for this endpoint, with the simulated account's credentials."""
+        return boto3.client(service, endpoint_url=self.url, region_name=self.region,
+                            config=Config(retries={"max_attempts": 2}),
+                            **{k.lower(): v for k, v in settings.FAKE_CREDENTIALS.items()})
+
+    def _app(self, environ, start_response):
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        if self.service is not None and api.handles(target):
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            body = environ["wsgi.input"].read(length) if length else b""
+            status, headers, payload = api.dispatch(self.service, target, body)
+            start_response(f"{status} {'OK' if status == 200 else 'Bad Request'}",
+                           list(headers.items()) + [("Content-Length", str(len(payload)))])
+            return [payload]
+        return self._moto(environ, start_response)
+
+    def start(self) -> "Endpoint":
+        self._thread = threading.Thread(target=self._server.serve_forever, name="sm-endpoint",
+                                        daemon=True)
+        self._thread.start()
+        self.service = TrainingService(self.workspace, self.url, self.region,
+                                       dict(settings.FAKE_CREDENTIALS),
+                                       self.client("s3"), self.client("logs"))
+        self._warm()
+        return self
+
+    def _warm(self) -> None:
+        """moto loads a service's model on its first request; pay that once, here."""
+        self.client("s3").list_buckets()
+        self.client("logs").describe_log_groups(limit=1)
+
+    def stop(self) -> None:
+        if self.service:
+            self.service.stop_all()
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread:
+            self._thread.join(timeout=5)
+
+
+def wait_until_up(url: str, timeout: float = 10.0) -> bool:
+    """True once an endpoint answers at ``url`` (used to attach to `sm-tutorial serve`)."""
+    import urllib.request
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(url + "/moto-api/", timeout=1).close()
+            return True
+        except Exception:
+            time.sleep(0.1)
+    return False

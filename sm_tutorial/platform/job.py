@@ -1,0 +1,151 @@
+"""One training job's record: the request, and the status AWS reports for it."""
+from __future__ import annotations
+
+import copy
+import json
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from ..settings import ACCOUNT_ID
+
+TERMINAL = ("Completed", "Failed", "Stopped")
+STATE_FIELDS = ("CreationTime", "LastModifiedTime", "TrainingJobStatus", "SecondaryStatus",
+                "SecondaryStatusTransitions", "TrainingStartTime", "TrainingEndTime",
+                "TrainingTimeInSeconds", "BillableTimeInSeconds", "FailureReason")
+# SecondaryStatus -> (TrainingJobStatus, StatusMessage), worded as AWS words them.
+SECONDARY = {
+    "Starting": ("InProgress", "Preparing the instances for training"),
+    "Downloading": ("InProgress", "Downloading input data"),
+    "Training": ("InProgress", "Training image download completed. Training in progress."),
+    "Uploading": ("InProgress", "Uploading generated training model"),
+    "Completed": ("Completed", "Training job completed"),
+    "Failed": ("Failed", "Training job failed"),
+    "Stopping": ("Stopping", "Stopping the training job"),
+    "Stopped": ("Stopped", "Training job stopped"),
+    "MaxRuntimeExceeded": ("Stopped", "Job stopped because it exceeded the maximum allowed runtime"),
+}
+
+
+class TrainingJob:
+    """Thread-safe job state; ``describe()`` is the DescribeTrainingJob response."""
+
+    def __init__(self, request: dict[str, Any], region: str, folder: Path):
+        self.request = copy.deepcopy(request)
+        self.name: str = request["TrainingJobName"]
+        self.arn = f"arn:aws:sagemaker:{region}:{ACCOUNT_ID}:training-job/{self.name.lower()}"
+        self.folder = folder
+        self.stop_requested = threading.Event()
+        self.finished = threading.Event()
+        self._lock = threading.Lock()
+        now = time.time()
+        self._state: dict[str, Any] = {
+            "CreationTime": now, "LastModifiedTime": now,
+            "TrainingJobStatus": "InProgress", "SecondaryStatus": "Starting",
+            "SecondaryStatusTransitions": [{"Status": "Starting", "StartTime": now,
+                                            "StatusMessage": SECONDARY["Starting"][1]}],
+        }
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "request.json").write_text(json.dumps(self.request, indent=1, default=str))
+        self._save()
+
+    @classmethod
+    def restore(cls, folder: Path, region: str) -> "TrainingJob":
+        """A job recorded by an earlier endpoint. One that was still running when that endpoint
+        went away (kernel restarted or killed) is reported Failed, with the reason."""
+        job = cls.__new__(cls)
+        job.request = json.loads((folder / "request.json").read_text())
+        job.name = job.request["TrainingJobName"]
+        job.arn = f"arn:aws:sagemaker:{region}:{ACCOUNT_ID}:training-job/{job.name.lower()}"
+        job.folder, job._lock = folder, threading.Lock()
+        job.stop_requested, job.finished = threading.Event(), threading.Event()
+        saved = json.loads((folder / "description.json").read_text())
+        job._state = {k: saved[k] for k in STATE_FIELDS if k in saved}
+        if job._state.get("TrainingJobStatus") not in TERMINAL:
+            job._state["FailureReason"] = (
+                "InternalServerError: the endpoint running this job stopped (kernel restart or "
+                "sm-tutorial serve ended) before the job finished. Run the job again.")
+            job.transition("Failed")
+        job.finished.set()
+        return job
+
+    @property
+    def status(self) -> str:
+        with self._lock:
+            return self._state["TrainingJobStatus"]
+
+    @property
+    def secondary_status(self) -> str:
+        with self._lock:
+            return self._state["SecondaryStatus"]
+
+    def transition(self, secondary: str, message: str | None = None) -> None:
+        """Move to a new SecondaryStatus, closing the previous transition as AWS does."""
+        now = time.time()
+        with self._lock:
+            transitions = self._state["SecondaryStatusTransitions"]
+            transitions[-1].setdefault("EndTime", now)
+            primary, default_message = SECONDARY[secondary]
+            entry = {"Status": secondary, "StartTime": now,
+                     "StatusMessage": message or default_message}
+            if primary in TERMINAL:
+                entry["EndTime"] = now
+            transitions.append(entry)
+            self._state.update(SecondaryStatus=secondary, TrainingJobStatus=primary,
+                               LastModifiedTime=now)
+            if secondary == "Downloading":
+                self._state["TrainingStartTime"] = now
+            if primary in TERMINAL:
+                start = self._state.get("TrainingStartTime", now)
+                seconds = max(1, int(round(now - start)))
+                self._state.update(TrainingEndTime=now, TrainingTimeInSeconds=seconds,
+                                   BillableTimeInSeconds=seconds)
+        self._save()
+        if primary in TERMINAL:
+            self.finished.set()
+
+    def update(self, **fields: Any) -> None:
+        with self._lock:
+            self._state.update(fields)
+        self._save()
+
+    def describe(self) -> dict[str, Any]:
+        r = self.request
+        with self._lock:
+            state = copy.deepcopy(self._state)
+        output_path = r["OutputDataConfig"]["S3OutputPath"].rstrip("/")
+        description = {
+            "TrainingJobName": self.name,
+            "TrainingJobArn": self.arn,
+            "ModelArtifacts": {"S3ModelArtifacts": f"{output_path}/{self.name}/output/model.tar.gz"},
+            "HyperParameters": r.get("HyperParameters", {}),
+            "AlgorithmSpecification": {"TrainingInputMode": "File", **r["AlgorithmSpecification"]},
+            "RoleArn": r["RoleArn"],
+            "InputDataConfig": r.get("InputDataConfig", []),
+            "OutputDataConfig": r["OutputDataConfig"],
+            "ResourceConfig": r["ResourceConfig"],
+            "StoppingCondition": r.get("StoppingCondition", {"MaxRuntimeInSeconds": 86400}),
+            "EnableNetworkIsolation": r.get("EnableNetworkIsolation", False),
+            "EnableInterContainerTrafficEncryption": r.get("EnableInterContainerTrafficEncryption", False),
+            "EnableManagedSpotTraining": r.get("EnableManagedSpotTraining", False),
+            **{k: r[k] for k in ("CheckpointConfig", "Environment", "DebugHookConfig",
+                                 "ProfilerConfig", "VpcConfig", "RetryStrategy") if k in r},
+            **state,
+        }
+        if state["SecondaryStatus"] != "Completed" and state["TrainingJobStatus"] != "Stopped":
+            description.pop("ModelArtifacts")
+        return description
+
+    def summary(self) -> dict[str, Any]:
+        d = self.describe()
+        return {k: d[k] for k in ("TrainingJobName", "TrainingJobArn", "CreationTime",
+                                  "LastModifiedTime", "TrainingJobStatus", "SecondaryStatus",
+                                  "TrainingEndTime") if k in d}
+
+    def _save(self) -> None:
+        """Keep description.json beside the job's container root, for learners to inspect."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        tmp = self.folder / "description.json.tmp"
+        tmp.write_text(json.dumps(self.describe(), indent=1, default=str))
+        tmp.replace(self.folder / "description.json")

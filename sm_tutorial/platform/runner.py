@@ -1,0 +1,263 @@
+"""Carries one job through AWS's lifecycle: Starting, Downloading, Training, Uploading, then
+Completed, Failed or Stopped. Runs in its own thread inside the endpoint's process."""
+from __future__ import annotations
+
+import os
+import shlex
+import signal
+import subprocess
+import threading
+import time
+import traceback
+from pathlib import Path
+
+from ..container import arguments, environment, layout, process
+from ..container.layout import ContainerRoot
+from .artifacts import pack, unpack
+from .cloudwatch import LogStream
+from .instances import INSTANCE_TYPES
+from .job import TrainingJob
+from .storage import Storage
+
+FAILURE_REASON_LIMIT = 1024
+OUT_OF_MEMORY = ("OutOfMemoryError: Please use an instance type with more memory, or reduce the "
+                 "size of job data processed on an instance.")
+
+
+class JobFailed(Exception):
+    """Ends a job as Failed with this FailureReason."""
+
+
+class JobRunner:
+    def __init__(self, job: TrainingJob, storage: Storage, logs_client, endpoint_url: str,
+                 region: str, credentials: dict[str, str], stop_grace_seconds: float = 10.0):
+        self.job, self.storage, self.logs_client = job, storage, logs_client
+        self.endpoint_url, self.region, self.credentials = endpoint_url, region, credentials
+        self.stop_grace_seconds = stop_grace_seconds
+        self.root = ContainerRoot(job.folder / "opt" / "ml")
+        self.log: LogStream | None = None
+        self.exit_code: int | None = None
+
+    # -- the lifecycle -------------------------------------------------------------------
+    def run(self) -> None:
+        outcome, reason = "Failed", None
+        try:
+            outcome, reason = self._run()
+        finally:  # whatever happened, the job reaches a final status
+            if reason:
+                self.job.update(FailureReason=reason[:FAILURE_REASON_LIMIT])
+            try:
+                if self.log:
+                    self.log.flush()
+            finally:
+                self.job.transition(outcome)
+
+    def _run(self) -> tuple[str, str | None]:
+        r = self.job.request
+        deadline = time.time() + r.get("StoppingCondition", {}).get("MaxRuntimeInSeconds", 86400)
+        outcome, reason = "Completed", None
+        try:
+            self.root.create()
+            self.log = LogStream(self.logs_client, self.job.name)
+            self.job.transition("Downloading")
+            downloaded = self._download_inputs()
+            if self.job.stop_requested.is_set():
+                outcome = "Stopped"
+            else:
+                self.job.transition("Training")
+                self._say("\n".join(downloaded))
+                outcome = self._train(deadline)
+        except JobFailed as failure:
+            outcome, reason = "Failed", str(failure)
+        except Exception as error:  # a bug of ours must still end the job, with the reason
+            outcome = "Failed"
+            reason = f"InternalServerError: the simulated platform failed: {error!r}"
+            self._say(traceback.format_exc())
+        if outcome == "Failed" and self.root.failure_file.exists():
+            reason = self.root.failure_file.read_text(errors="replace")  # the script's own words win
+        try:
+            if self.root.path.exists():
+                if outcome == "Completed":
+                    self.job.transition("Uploading")
+                self._upload_outputs()  # a failed or stopped job keeps what it wrote, as on AWS
+        except Exception as error:
+            outcome, reason = "Failed", reason or f"ClientError: uploading artifacts failed: {error!r}"
+        if reason:
+            self._say(f"Reporting training FAILURE\n{reason}")
+        elif outcome == "Completed":
+            (self.root.output / "success").touch()
+            self._say("Reporting training SUCCESS")
+        return outcome, reason
+
+    def _say(self, text: str) -> None:
+        if self.log:
+            for line in text.splitlines():
+                self.log.write(line)
+
+    # -- Downloading ---------------------------------------------------------------------
+    def _download_inputs(self) -> list[str]:
+        """Fetch the code and every channel; returns a line per channel for the log."""
+        r = self.job.request
+        hps = r.get("HyperParameters", {})
+        sm = arguments.sagemaker_hyperparameters(hps)
+        submit = sm.get("sagemaker_submit_directory")
+        if not submit or not sm.get("sagemaker_program"):
+            raise JobFailed(
+                "AlgorithmError: this simulation runs script-mode jobs: give the estimator an "
+                "entry_point (and source_dir), so the SDK sends sagemaker_program and "
+                "sagemaker_submit_directory.")
+        try:
+            archive = self.storage.download(submit, self.job.folder / "sourcedir.tar.gz")
+        except Exception as error:
+            raise JobFailed(f"ClientError: could not fetch the source code from {submit}: {error}")
+        unpack(archive, self.root.code)
+        archive.unlink()
+        lines = []
+        for channel in r.get("InputDataConfig") or []:
+            uri = channel["DataSource"]["S3DataSource"]["S3Uri"]
+            count, size = self.storage.download_prefix(uri, self.root.channel(channel["ChannelName"]))
+            if count == 0:
+                bucket = uri.split("/")[2]
+                raise JobFailed(
+                    f'ClientError: Data download failed:No S3 objects found under S3 URL "{uri}" '
+                    f"given in input data source. Please ensure that the bucket exists in the "
+                    f"selected region ({self.region}), that objects exist under that S3 prefix, "
+                    f'and that the role "{r["RoleArn"]}" has "s3:ListBucket" permissions on '
+                    f'bucket "{bucket}".')
+            lines.append(f"Channel {channel['ChannelName']}: {count} objects ({size / 1e6:.2f} MB) "
+                         f"from {uri}")
+        checkpoint = r.get("CheckpointConfig")
+        if checkpoint:
+            self.storage.download_prefix(checkpoint["S3Uri"], self._checkpoint_dir())
+        return lines
+
+    def _checkpoint_dir(self) -> Path:
+        local = self.job.request["CheckpointConfig"].get("LocalPath", "/opt/ml/checkpoints")
+        return self.root.path / Path(local).relative_to("/opt/ml")
+
+    # -- Training ------------------------------------------------------------------------
+    def _environment(self) -> tuple[list[str], dict[str, str]]:
+        r = self.job.request
+        hps = r.get("HyperParameters", {})
+        instance_type = r["ResourceConfig"]["InstanceType"]
+        resources = layout.resource_config(instance_type)
+        default_mode = r["AlgorithmSpecification"].get("TrainingInputMode", "File")
+        data_config = layout.input_data_config(r.get("InputDataConfig") or [], default_mode)
+        self.root.write_config(hps, resources, data_config)
+        image = r["AlgorithmSpecification"].get("TrainingImage", "")
+        spec = INSTANCE_TYPES[instance_type]
+        training_env = environment.training_environment(
+            self.root, job_name=self.job.name, hyperparameters=hps, resource_config=resources,
+            input_data_config=data_config, num_cpus=spec.vcpus, num_gpus=spec.gpus,
+            framework_module="sagemaker_tensorflow_container.training:main"
+            if "tensorflow" in image else None)
+        variables = environment.sm_variables(training_env)
+        variables["SAGEMAKER_REGION"] = self.region
+        variables.update({"AWS_ENDPOINT_URL": self.endpoint_url, "AWS_REGION": self.region,
+                          "AWS_DEFAULT_REGION": self.region, **self.credentials})
+        variables.update(r.get("Environment") or {})
+        env = process.base_environment(self.root, variables)
+        argv = process.command(training_env["user_entry_point"],
+                               arguments.to_cmd_args(training_env["hyperparameters"]))
+        return argv, env
+
+    def _train(self, deadline: float) -> str:
+        argv, env = self._environment()
+        program = argv[1]
+        if not (self.root.code / program).is_file():
+            found = sorted(p.name for p in self.root.code.iterdir())[:10]
+            raise JobFailed(f"AlgorithmError: entry point {program!r} is not in source_dir "
+                            f"(found: {', '.join(found) or 'nothing'}). Check entry_point and "
+                            "source_dir.")
+        try:
+            packages, _ = process.install_requirements(self.root, env)
+        except subprocess.CalledProcessError as error:
+            last = (error.stderr or error.stdout or "").strip().splitlines()[-3:]
+            self._say("pip install -r requirements.txt failed:\n" + "\n".join(last))
+            raise JobFailed("AlgorithmError: InstallRequirementsError: pip could not install "
+                            "code/requirements.txt: " + " ".join(last) +
+                            " Check the package names and versions in requirements.txt.")
+        paths = [str(process.bootstrap(self.root))] + ([str(packages)] if packages else [])
+        env["PYTHONPATH"] = os.pathsep.join(paths)
+        shown = ["python", *argv[1:]]
+        self._say("Invoking script with the following command:\n\n" + shlex.join(shown) + "\n")
+        proc = process.start(self.root, argv, env)
+        reader = threading.Thread(target=self._pump, args=(proc,), daemon=True)
+        reader.start()
+        outcome = self._supervise(proc, deadline)
+        reader.join(timeout=5)
+        self.exit_code = proc.returncode
+        if outcome != "Completed":
+            return outcome
+        if proc.returncode == 137 or proc.returncode == -signal.SIGKILL:
+            raise JobFailed(OUT_OF_MEMORY)
+        if proc.returncode != 0:
+            raise JobFailed(
+                "AlgorithmError: ExecuteUserScriptError:\n"
+                f"ExitCode {proc.returncode}\nErrorMessage \"{self._last_error()}\"\n"
+                f"Command \"{shlex.join(shown)}\", exit code: {proc.returncode}")
+        return "Completed"
+
+    def _pump(self, proc: subprocess.Popen) -> None:
+        self._tail: list[str] = []
+        for raw in iter(proc.stdout.readline, b""):
+            line = raw.decode("utf-8", errors="replace")
+            self._tail = (self._tail + [line.rstrip()])[-20:]
+            self.log.write(line)
+        proc.stdout.close()
+
+    def _last_error(self) -> str:
+        lines = [l for l in getattr(self, "_tail", []) if l.strip()]
+        errors = [l for l in lines if "Error" in l or "Exception" in l]
+        return (errors or lines or [""])[-1].strip()
+
+    def _supervise(self, proc: subprocess.Popen, deadline: float) -> str:
+        """Wait for the script; on StopTrainingJob or MaxRuntime, SIGTERM then SIGKILL."""
+        checkpoint = self.job.request.get("CheckpointConfig")
+        next_sync = time.time() + 10
+        while proc.poll() is None:
+            time.sleep(0.05)
+            self.log.flush(force=False)
+            if checkpoint and time.time() > next_sync:
+                self._sync_checkpoints()
+                next_sync = time.time() + 10
+            stopped = self.job.stop_requested.is_set()
+            if stopped or time.time() > deadline:
+                self._terminate(proc)
+                if not stopped:
+                    self._say(f"Job exceeded MaxRuntimeInSeconds: stopped with SIGTERM.")
+                    return "MaxRuntimeExceeded"
+                return "Stopped"
+        return "Completed"
+
+    def _terminate(self, proc: subprocess.Popen) -> None:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=self.stop_grace_seconds)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        except ProcessLookupError:
+            proc.wait()
+
+    # -- Uploading -----------------------------------------------------------------------
+    def _sync_checkpoints(self) -> None:
+        checkpoint = self.job.request["CheckpointConfig"]
+        folder = self._checkpoint_dir()
+        if folder.exists():
+            self.storage.upload_folder(folder, checkpoint["S3Uri"])
+
+    def _upload_outputs(self) -> None:
+        r = self.job.request
+        base = f"{r['OutputDataConfig']['S3OutputPath'].rstrip('/')}/{self.job.name}/output"
+        if self.root.model.exists():
+            if not any(self.root.model.iterdir()):
+                self._say("Warning: the model directory (SM_MODEL_DIR) is empty; model.tar.gz "
+                          "will hold nothing. Save your model under SM_MODEL_DIR.")
+            self.storage.upload(pack(self.root.model, self.job.folder / "model.tar.gz"),
+                                f"{base}/model.tar.gz")
+        if self.root.output_data.exists():
+            self.storage.upload(pack(self.root.output_data, self.job.folder / "output.tar.gz"),
+                                f"{base}/output.tar.gz")
+        if r.get("CheckpointConfig"):
+            self._sync_checkpoints()

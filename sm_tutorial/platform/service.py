@@ -1,0 +1,116 @@
+"""The training-job service: CreateTrainingJob, DescribeTrainingJob, ListTrainingJobs and
+StopTrainingJob, with jobs run for real by ``runner.JobRunner``."""
+from __future__ import annotations
+
+import shutil
+import threading
+from pathlib import Path
+from typing import Any
+
+from .errors import validation
+from .job import TERMINAL, TrainingJob
+from .runner import JobRunner
+from .storage import Storage
+from .validation import check_create_training_job, check_job_name, name_in_use, not_found
+
+
+class TrainingService:
+    def __init__(self, workspace: Path, endpoint_url: str, region: str,
+                 credentials: dict[str, str], s3_client, logs_client):
+        self.jobs_dir = workspace / "jobs"
+        self.endpoint_url, self.region, self.credentials = endpoint_url, region, credentials
+        self.storage, self.logs_client = Storage(s3_client), logs_client
+        self._jobs: dict[str, TrainingJob] = {}
+        self._threads: dict[str, threading.Thread] = {}
+        self._lock = threading.Lock()
+        self.stop_grace_seconds = 10.0
+        for saved in sorted(self.jobs_dir.glob("*/request.json")):
+            try:
+                job = TrainingJob.restore(saved.parent, region)
+                self._jobs[job.name] = job
+            except (OSError, ValueError, KeyError):
+                continue  # a half-written folder: not a job AWS would know either
+
+    def create_training_job(self, request: dict[str, Any]) -> dict[str, Any]:
+        check_create_training_job(request)
+        name = request["TrainingJobName"]
+        folder = self.jobs_dir / name
+        with self._lock:
+            if name in self._jobs:
+                raise name_in_use(name, self._jobs[name].arn)
+            shutil.rmtree(folder, ignore_errors=True)  # debris of a job that never registered
+            job = TrainingJob(request, self.region, folder)
+            self._jobs[name] = job
+        runner = JobRunner(job, self.storage, self.logs_client, self.endpoint_url, self.region,
+                           self.credentials, self.stop_grace_seconds)
+        thread = threading.Thread(target=runner.run, name=f"job-{name}", daemon=True)
+        self._threads[name] = thread
+        thread.start()
+        return {"TrainingJobArn": job.arn}
+
+    def _get(self, name: Any) -> TrainingJob:
+        check_job_name(name)
+        job = self._jobs.get(name)
+        if job is None:
+            raise not_found(name)
+        return job
+
+    def describe_training_job(self, request: dict[str, Any]) -> dict[str, Any]:
+        return self._get(request.get("TrainingJobName")).describe()
+
+    def stop_training_job(self, request: dict[str, Any]) -> dict[str, Any]:
+        job = self._get(request.get("TrainingJobName"))
+        if job.status in TERMINAL:
+            raise validation(f"The request was rejected because the training job is in status "
+                             f"{job.status}. Only a job that is InProgress can be stopped.")
+        if not job.stop_requested.is_set():
+            job.stop_requested.set()
+            job.transition("Stopping")
+        return {}
+
+    def list_training_jobs(self, request: dict[str, Any]) -> dict[str, Any]:
+        jobs = list(self._jobs.values())
+        if request.get("NameContains"):
+            jobs = [j for j in jobs if request["NameContains"] in j.name]
+        if request.get("StatusEquals"):
+            jobs = [j for j in jobs if j.status == request["StatusEquals"]]
+        summaries = [j.summary() for j in jobs]
+        for field, test in (("CreationTimeAfter", lambda s, t: s["CreationTime"] > t),
+                            ("CreationTimeBefore", lambda s, t: s["CreationTime"] < t)):
+            if request.get(field) is not None:
+                summaries = [s for s in summaries if test(s, float(request[field]))]
+        key = {"Name": "TrainingJobName", "Status": "TrainingJobStatus"}.get(
+            request.get("SortBy", "CreationTime"), "CreationTime")
+        summaries.sort(key=lambda s: s[key], reverse=request.get("SortOrder", "Ascending") == "Descending")
+        start = int(request.get("NextToken") or 0)
+        size = int(request.get("MaxResults") or 100)
+        page = {"TrainingJobSummaries": summaries[start:start + size]}
+        if start + size < len(summaries):
+            page["NextToken"] = str(start + size)
+        return page
+
+    # -- for the course helpers, not part of the AWS API ----------------------------------
+    def wait_all(self, timeout: float | None = None) -> None:
+        for thread in list(self._threads.values()):
+            thread.join(timeout)
+
+    def job_folder(self, name: str) -> Path:
+        return self._get(name).folder
+
+    def stop_all(self) -> None:
+        for job in list(self._jobs.values()):
+            if job.status not in TERMINAL:
+                self.stop_training_job({"TrainingJobName": job.name})
+        self.wait_all(timeout=30)
+
+    def remove_finished(self) -> list[str]:
+        """Forget finished jobs and delete their folders; running jobs are left alone."""
+        removed = []
+        with self._lock:
+            for name, job in list(self._jobs.items()):
+                if job.status in TERMINAL:
+                    shutil.rmtree(job.folder, ignore_errors=True)
+                    del self._jobs[name]
+                    self._threads.pop(name, None)
+                    removed.append(name)
+        return removed

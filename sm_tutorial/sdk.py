@@ -1,0 +1,167 @@
+"""The real SageMaker SDK v2, set up for the course: ``session()`` and ``role()``.
+
+In simulated mode the SDK talks to the local endpoint through its normal seams (a boto3
+session and ``AWS_ENDPOINT_URL``); nothing in the SDK is replaced. Three settings make it
+offline, quiet and quick:
+- telemetry is opted out through the SDK's own config key, and the v2 deprecation notice is off;
+- that config is validated once, not on every lookup (the SDK re-validates it each time);
+- ``SimulatedSession`` keeps the SDK's polling loops but runs their clock faster: they sleep
+  5-30 s between checks because real jobs take minutes, a local job takes seconds.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time as _time
+
+from . import settings
+
+os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
+# Set before import: the SDK only installs its INFO handler on loggers nobody configured.
+for _name in ("sagemaker.config", "sagemaker.image_uris", "botocore"):
+    logging.getLogger(_name).setLevel(logging.WARNING)
+
+import boto3  # noqa: E402
+import sagemaker  # noqa: E402
+import sagemaker.session  # noqa: E402
+import sagemaker.utils  # noqa: E402
+
+TELEMETRY_OPT_OUT = {"SchemaVersion": "1.0",
+                     "SageMaker": {"PythonSDK": {"Modules": {"TelemetryOptOut": True}}}}
+POLL_SPEEDUP = 100  # SDK sleeps of 5, 10 and 30 s become 0.05, 0.1 and 0.3 s
+
+
+def _validate_once(validate):
+    """Wrap the SDK's config validation so an unchanged config is validated only once."""
+    seen: list = []
+
+    def validate_sagemaker_config(config=None):
+        if not any(config is c or config == c for c in seen):
+            validate(config)
+            seen.append(config)
+    return validate_sagemaker_config
+
+
+if not getattr(sagemaker.utils.validate_sagemaker_config, "_sm_tutorial", False):
+    sagemaker.utils.validate_sagemaker_config = _validate_once(sagemaker.utils.validate_sagemaker_config)
+    sagemaker.utils.validate_sagemaker_config._sm_tutorial = True
+
+
+class _PollClock:
+    """Stands in for the ``time`` module inside ``sagemaker.session``. In a thread that is
+    waiting on a simulated job, ``sleep(s)`` sleeps s/POLL_SPEEDUP and ``time()`` moves ahead by
+    the full s, so the SDK's own loops see the intervals they expect. Elsewhere it is ``time``."""
+
+    def __init__(self):
+        self._local = threading.local()
+
+    def fast(self):
+        clock = self
+
+        class _Fast:
+            def __enter__(self):
+                clock._local.depth = getattr(clock._local, "depth", 0) + 1
+                clock._local.offset = getattr(clock._local, "offset", 0.0)
+
+            def __exit__(self, *exc):
+                clock._local.depth -= 1
+        return _Fast()
+
+    def _active(self) -> bool:
+        return getattr(self._local, "depth", 0) > 0
+
+    def sleep(self, seconds):
+        if self._active():
+            self._local.offset += seconds - seconds / POLL_SPEEDUP
+            seconds = seconds / POLL_SPEEDUP
+        _time.sleep(seconds)
+
+    def time(self):
+        return _time.time() + (getattr(self._local, "offset", 0.0) if self._active() else 0.0)
+
+    def __getattr__(self, name):
+        return getattr(_time, name)
+
+
+if not isinstance(sagemaker.session.time, _PollClock):
+    sagemaker.session.time = _PollClock()
+_CLOCK: _PollClock = sagemaker.session.time
+
+
+class SimulatedSession(sagemaker.Session):
+    """A ``sagemaker.Session`` against the local endpoint; only its waiting is quicker."""
+
+    def wait_for_job(self, job, poll=5):
+        with _CLOCK.fast():
+            return super().wait_for_job(job, poll)
+
+    def logs_for_job(self, job_name, wait=False, poll=10, log_type="All", timeout=None):
+        with _CLOCK.fast():
+            return super().logs_for_job(job_name, wait, poll, log_type, timeout)
+
+
+_endpoint = None
+_endpoint_lock = threading.Lock()
+
+
+def endpoint_url() -> str:
+    """The local endpoint's address: a running ``sm-tutorial serve`` named by
+    SM_TUTORIAL_ENDPOINT, or one started in this process on first use."""
+    global _endpoint
+    attached = os.environ.get(settings.ENDPOINT_ENV)
+    if attached:
+        from .platform.endpoint import wait_until_up
+        if not wait_until_up(attached, timeout=5):
+            raise ConnectionError(
+                f"{settings.ENDPOINT_ENV}={attached} does not answer. Start it with "
+                "`sm-tutorial serve`, or unset the variable to run an endpoint in this kernel.")
+        return attached.rstrip("/")
+    with _endpoint_lock:
+        if _endpoint is None:
+            from .platform.endpoint import Endpoint
+            _endpoint = Endpoint().start()
+        return _endpoint.url
+
+
+def local_endpoint():
+    """The in-process endpoint object (None when attached to `sm-tutorial serve`)."""
+    endpoint_url()
+    return _endpoint
+
+
+def _point_clients_at(url: str) -> None:
+    """Every boto3 client made in this process (the learner's too) goes to the endpoint."""
+    os.environ["AWS_ENDPOINT_URL"] = url
+    os.environ["AWS_DEFAULT_REGION"] = os.environ["AWS_REGION"] = settings.REGION
+    os.environ.update(settings.FAKE_CREDENTIALS)
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+        os.environ.pop(name, None)
+
+
+def session(mode: str | None = None) -> sagemaker.Session:
+    """A real ``sagemaker.Session``: simulated (default) or, later, on a real AWS account."""
+    mode = (mode or settings.mode()).lower()
+    if mode == "aws":
+        raise NotImplementedError(
+            "Real-AWS mode is not available in this version of sm-tutorial. "
+            "Unset SM_TUTORIAL_MODE (or use mode='local') to run the simulated course.")
+    if mode != "local":
+        raise ValueError(f"mode={mode!r}: use 'local' (simulated) or 'aws'.")
+    url = endpoint_url()
+    _point_clients_at(url)
+    boto_session = boto3.Session(region_name=settings.REGION)
+    s3 = boto_session.client("s3")
+    try:
+        s3.head_bucket(Bucket=settings.DEFAULT_BUCKET)
+    except s3.exceptions.ClientError:
+        s3.create_bucket(Bucket=settings.DEFAULT_BUCKET)
+    return SimulatedSession(boto_session=boto_session,
+                            sagemaker_client=boto_session.client("sagemaker"),
+                            default_bucket=settings.DEFAULT_BUCKET,
+                            sagemaker_config=TELEMETRY_OPT_OUT)
+
+
+def role() -> str:
+    """The execution role ARN the course's jobs run under."""
+    return settings.ROLE_ARN
