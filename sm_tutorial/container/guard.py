@@ -25,7 +25,8 @@ def _hook(event, args):
     path = next((p for p in paths if p == "/opt/ml" or p.startswith("/opt/ml/")), None)
     if path is None:
         return
-    variable = next((v for prefix, v in _HINTS if path.startswith(prefix)), "the SM_* variables")
+    variable = next((v for prefix, v in _HINTS if path.startswith(prefix)),
+                    "SM_MODEL_DIR, SM_CHANNEL_<NAME> or SM_OUTPUT_DATA_DIR")
     base = os.environ.get("SAGEMAKER_BASE_DIR", "the job's container root")
     raise PermissionError(
         f"{path}: this script uses a literal /opt/ml path. Read the location from "

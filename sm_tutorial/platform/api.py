@@ -15,10 +15,16 @@ from .errors import ApiError
 from .service import TrainingService
 
 ACTIONS = ("CreateTrainingJob", "DescribeTrainingJob", "ListTrainingJobs", "StopTrainingJob")
+TAG_ACTIONS = ("ListTags", "AddTags", "DeleteTags")  # ours when the ARN is a training job's
 
 
-def handles(target: str) -> bool:
-    return target.startswith("SageMaker.") and target.split(".", 1)[1] in ACTIONS
+def handles(target: str, body: bytes) -> bool:
+    if not target.startswith("SageMaker."):
+        return False
+    action = target.split(".", 1)[1]
+    if action in TAG_ACTIONS:
+        return b":training-job/" in body
+    return action in ACTIONS
 
 
 def _snake(action: str) -> str:

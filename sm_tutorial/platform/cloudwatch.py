@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 import time
 
 LOG_GROUP = "/aws/sagemaker/TrainingJobs"
@@ -10,8 +11,10 @@ LOG_GROUP = "/aws/sagemaker/TrainingJobs"
 class LogStream:
     """Buffers lines and sends them with PutLogEvents at most every ``interval`` seconds."""
 
-    def __init__(self, logs_client, job_name: str, host: str = "algo-1", interval: float = 0.2):
+    def __init__(self, logs_client, job_name: str, copy_to: Path | None = None,
+                 host: str = "algo-1", interval: float = 0.2):
         self.client, self.interval = logs_client, interval
+        self._copy = copy_to.open("a", encoding="utf-8") if copy_to else None
         self.name = f"{job_name}/{host}-{int(time.time())}"
         self._pending: list[dict] = []
         self._lock = threading.Lock()
@@ -27,6 +30,9 @@ class LogStream:
             return  # CloudWatch refuses empty events
         with self._lock:
             self._pending.append({"timestamp": int(time.time() * 1000), "message": line.rstrip("\n")})
+            if self._copy:  # a copy on disk outlives the in-memory CloudWatch of the endpoint
+                self._copy.write(line.rstrip("\n") + "\n")
+                self._copy.flush()
         self.flush(force=False)
 
     def flush(self, force: bool = True) -> None:
@@ -38,3 +44,9 @@ class LogStream:
             for start in range(0, len(events), 5000):
                 self.client.put_log_events(logGroupName=LOG_GROUP, logStreamName=self.name,
                                            logEvents=events[start:start + 5000])
+
+    def close(self) -> None:
+        self.flush()
+        if self._copy:
+            self._copy.close()
+            self._copy = None

@@ -4,6 +4,7 @@ SageMaker) to moto's server application. Any AWS client reaches it with ``--endp
 or ``AWS_ENDPOINT_URL``."""
 from __future__ import annotations
 
+import io
 import threading
 import time
 from pathlib import Path
@@ -49,13 +50,15 @@ class Endpoint:
 
     def _app(self, environ, start_response):
         target = environ.get("HTTP_X_AMZ_TARGET", "")
-        if self.service is not None and api.handles(target):
+        if self.service is not None and target.startswith("SageMaker."):
             length = int(environ.get("CONTENT_LENGTH") or 0)
             body = environ["wsgi.input"].read(length) if length else b""
-            status, headers, payload = api.dispatch(self.service, target, body)
-            start_response(f"{status} {'OK' if status == 200 else 'Bad Request'}",
-                           list(headers.items()) + [("Content-Length", str(len(payload)))])
-            return [payload]
+            if api.handles(target, body):
+                status, headers, payload = api.dispatch(self.service, target, body)
+                start_response(f"{status} {'OK' if status == 200 else 'Bad Request'}",
+                               list(headers.items()) + [("Content-Length", str(len(payload)))])
+                return [payload]
+            environ["wsgi.input"] = io.BytesIO(body)  # moto reads it next
         return self._moto(environ, start_response)
 
     def start(self) -> "Endpoint":

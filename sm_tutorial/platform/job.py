@@ -36,6 +36,7 @@ class TrainingJob:
         self.name: str = request["TrainingJobName"]
         self.arn = f"arn:aws:sagemaker:{region}:{ACCOUNT_ID}:training-job/{self.name.lower()}"
         self.folder = folder
+        self.tags: list[dict[str, str]] = list(request.get("Tags") or [])
         self.stop_requested = threading.Event()
         self.finished = threading.Event()
         self._lock = threading.Lock()
@@ -59,6 +60,7 @@ class TrainingJob:
         job.name = job.request["TrainingJobName"]
         job.arn = f"arn:aws:sagemaker:{region}:{ACCOUNT_ID}:training-job/{job.name.lower()}"
         job.folder, job._lock = folder, threading.Lock()
+        job.tags = list(job.request.get("Tags") or [])
         job.stop_requested, job.finished = threading.Event(), threading.Event()
         saved = json.loads((folder / "description.json").read_text())
         job._state = {k: saved[k] for k in STATE_FIELDS if k in saved}
@@ -123,8 +125,8 @@ class TrainingJob:
             "AlgorithmSpecification": {"TrainingInputMode": "File", **r["AlgorithmSpecification"]},
             "RoleArn": r["RoleArn"],
             "InputDataConfig": r.get("InputDataConfig", []),
-            "OutputDataConfig": r["OutputDataConfig"],
-            "ResourceConfig": r["ResourceConfig"],
+            "OutputDataConfig": {"KmsKeyId": "", **r["OutputDataConfig"]},
+            "ResourceConfig": {"VolumeSizeInGB": 30, **r["ResourceConfig"]},
             "StoppingCondition": r.get("StoppingCondition", {"MaxRuntimeInSeconds": 86400}),
             "EnableNetworkIsolation": r.get("EnableNetworkIsolation", False),
             "EnableInterContainerTrafficEncryption": r.get("EnableInterContainerTrafficEncryption", False),

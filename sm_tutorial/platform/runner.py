@@ -48,7 +48,7 @@ class JobRunner:
                 self.job.update(FailureReason=reason[:FAILURE_REASON_LIMIT])
             try:
                 if self.log:
-                    self.log.flush()
+                    self.log.close()
             finally:
                 self.job.transition(outcome)
 
@@ -58,7 +58,7 @@ class JobRunner:
         outcome, reason = "Completed", None
         try:
             self.root.create()
-            self.log = LogStream(self.logs_client, self.job.name)
+            self.log = LogStream(self.logs_client, self.job.name, self.job.folder / "algo-1.log")
             self.job.transition("Downloading")
             downloaded = self._download_inputs()
             if self.job.stop_requested.is_set():

@@ -89,6 +89,27 @@ class TrainingService:
             page["NextToken"] = str(start + size)
         return page
 
+    def _by_arn(self, arn: str) -> TrainingJob:
+        name = arn.rsplit("/", 1)[-1]
+        job = next((j for j in self._jobs.values() if j.arn == arn or j.name.lower() == name), None)
+        if job is None:
+            raise not_found(name)
+        return job
+
+    def list_tags(self, request: dict[str, Any]) -> dict[str, Any]:
+        return {"Tags": list(self._by_arn(request.get("ResourceArn", "")).tags)}
+
+    def add_tags(self, request: dict[str, Any]) -> dict[str, Any]:
+        job = self._by_arn(request.get("ResourceArn", ""))
+        keep = [t for t in job.tags if t["Key"] not in {n["Key"] for n in request.get("Tags", [])}]
+        job.tags = keep + list(request.get("Tags", []))
+        return {"Tags": job.tags}
+
+    def delete_tags(self, request: dict[str, Any]) -> dict[str, Any]:
+        job = self._by_arn(request.get("ResourceArn", ""))
+        job.tags = [t for t in job.tags if t["Key"] not in request.get("TagKeys", [])]
+        return {}
+
     # -- for the course helpers, not part of the AWS API ----------------------------------
     def wait_all(self, timeout: float | None = None) -> None:
         for thread in list(self._threads.values()):

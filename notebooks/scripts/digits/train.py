@@ -1,0 +1,71 @@
+"""The course's training script: a small Keras classifier for 8x8 handwritten digits.
+
+It follows the SageMaker contract and nothing else: hyperparameters arrive as command-line
+arguments, data in the channel folders named by SM_CHANNEL_*, the model goes to SM_MODEL_DIR
+and metrics to SM_OUTPUT_DATA_DIR. The same file runs on AWS unchanged.
+"""
+import argparse
+import glob
+import json
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import tensorflow as tf  # noqa: E402
+
+
+def parse_args():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--learning-rate", type=float, default=0.01)
+    parser.add_argument("--hidden-units", type=int, default=64)
+    # The TensorFlow estimator also passes --model_dir (an S3 URI); we save to SM_MODEL_DIR.
+    parser.add_argument("--model_dir", default=None)
+    parser.add_argument("--sm-model-dir", default=os.environ.get("SM_MODEL_DIR"))
+    parser.add_argument("--train", default=os.environ.get("SM_CHANNEL_TRAIN"))
+    parser.add_argument("--validation", default=os.environ.get("SM_CHANNEL_VALIDATION"))
+    parser.add_argument("--output-data-dir", default=os.environ.get("SM_OUTPUT_DATA_DIR"))
+    return parser.parse_args()
+
+
+FEATURES = {"image": tf.io.FixedLenFeature([64], tf.int64),
+            "label": tf.io.FixedLenFeature([1], tf.int64)}
+
+
+def parse(record):
+    example = tf.io.parse_single_example(record, FEATURES)
+    return tf.cast(example["image"], tf.float32) / 16.0, example["label"][0]
+
+
+def dataset(folder, batch_size, shuffle):
+    files = sorted(glob.glob(os.path.join(folder, "*.tfrecord")))
+    if not files:
+        raise FileNotFoundError(f"no .tfrecord files in {folder}")
+    data = tf.data.TFRecordDataset(files).map(parse)
+    if shuffle:
+        data = data.shuffle(2048, seed=0)
+    return data.batch(batch_size)
+
+
+def main():
+    args = parse_args()
+    tf.keras.utils.set_random_seed(0)
+    train = dataset(args.train, args.batch_size, shuffle=True)
+    validation = dataset(args.validation, args.batch_size, shuffle=False) if args.validation else None
+    model = tf.keras.Sequential([
+        tf.keras.Input(shape=(64,)),
+        tf.keras.layers.Dense(args.hidden_units, activation="relu"),
+        tf.keras.layers.Dense(10, activation="softmax"),
+    ])
+    model.compile(optimizer=tf.keras.optimizers.Adam(args.learning_rate),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    history = model.fit(train, validation_data=validation, epochs=args.epochs, verbose=2)
+    model.save(os.path.join(args.sm_model_dir, "digits.keras"))
+    metrics = {k: [round(float(v), 4) for v in values] for k, values in history.history.items()}
+    with open(os.path.join(args.output_data_dir, "metrics.json"), "w") as f:
+        json.dump(metrics, f)
+    print("final " + " ".join(f"{k}={v[-1]:.3f}" for k, v in metrics.items()))
+
+
+if __name__ == "__main__":
+    main()

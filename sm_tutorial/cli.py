@@ -1,0 +1,153 @@
+"""The `sm-tutorial` command (also `python -m sm_tutorial`)."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+from . import settings
+
+
+def cmd_lab(args) -> int:
+    notebooks = settings.REPO_ROOT / "notebooks"
+    argv = [sys.executable, "-m", "jupyter", "lab", f"--notebook-dir={notebooks}",
+            "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={args.port}"]
+    if args.no_browser:
+        argv.append("--no-browser")
+    print(f"Opening the course in JupyterLab (simulated mode: {settings.mode()}). Ctrl-C stops it.")
+    os.execv(sys.executable, argv)
+
+
+def cmd_doctor(args) -> int:
+    from .doctor import check_all, report
+    text, code = report(check_all())
+    print(text)
+    return code
+
+
+def cmd_serve(args) -> int:
+    from .platform.endpoint import Endpoint
+    endpoint = Endpoint(port=args.port).start()
+    print(f"Local AWS endpoint on {endpoint.url} (workspace {endpoint.workspace}).")
+    print(f"Attach notebooks and tools with:\n  export {settings.ENDPOINT_ENV}={endpoint.url}\n"
+          f"  export AWS_ENDPOINT_URL={endpoint.url}\nCtrl-C stops it (its buckets live in memory "
+          "and go with it).", flush=True)
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *a: stop.append(1))
+    try:
+        while not stop:
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    endpoint.stop()
+    return 0
+
+
+def _sagemaker_client():
+    from .sdk import session
+    return session().sagemaker_client
+
+
+def cmd_jobs(args) -> int:
+    client = _sagemaker_client()
+    jobs = client.list_training_jobs(SortBy="CreationTime", SortOrder="Descending",
+                                     MaxResults=args.limit)["TrainingJobSummaries"]
+    if not jobs:
+        print("No training jobs yet.")
+    for job in jobs:
+        print(f"{job['TrainingJobName']:<60} {job['TrainingJobStatus']:<11} "
+              f"{job['CreationTime']:%Y-%m-%d %H:%M:%S}")
+    return 0
+
+
+def cmd_logs(args) -> int:
+    from .platform.cloudwatch import LOG_GROUP
+    log_file = settings.workspace() / "jobs" / args.job / "algo-1.log"
+    if os.environ.get(settings.ENDPOINT_ENV) or not log_file.exists():
+        sess = __import__("sm_tutorial").session()
+        logs = sess.boto_session.client("logs")
+        streams = logs.describe_log_streams(logGroupName=LOG_GROUP,
+                                            logStreamNamePrefix=args.job + "/")["logStreams"]
+        if not streams:
+            print(f"No logs for job {args.job!r}.", file=sys.stderr)
+            return 1
+        for stream in streams:
+            for event in logs.get_log_events(logGroupName=LOG_GROUP, startFromHead=True,
+                                             logStreamName=stream["logStreamName"])["events"]:
+                print(event["message"])
+        return 0
+    print(log_file.read_text(), end="")
+    return 0
+
+
+def cmd_train(args) -> int:
+    from sagemaker import image_uris
+    from sagemaker.estimator import Estimator
+    from .sdk import role, session
+    sess = session()
+    hps = {}
+    for item in args.hyperparameter:
+        key, _, value = item.partition("=")
+        try:
+            hps[key] = json.loads(value)
+        except ValueError:
+            hps[key] = value
+    inputs = {}
+    for item in args.channel:
+        name, _, where = item.partition("=")
+        inputs[name] = where if where.startswith("s3://") else sess.upload_data(
+            where, key_prefix=f"sm-tutorial/cli-channels/{name}")
+    # The generic Estimator with a TensorFlow image: unlike the TensorFlow estimator it adds
+    # no --model_dir argument, so any script runs as written.
+    image = image_uris.retrieve("tensorflow", sess.boto_region_name, version="2.16",
+                                py_version="py310", instance_type=args.instance_type,
+                                image_scope="training")
+    estimator = Estimator(entry_point=args.entry_point, source_dir=args.source_dir,
+                          image_uri=image, role=role(), instance_type=args.instance_type,
+                          instance_count=1, hyperparameters=hps, sagemaker_session=sess,
+                          max_run=args.max_run, disable_profiler=True)
+    try:
+        estimator.fit(inputs or None, logs=True)
+    except Exception as error:  # UnexpectedStatusException carries the FailureReason
+        print(f"\n{type(error).__name__}: {error}", file=sys.stderr)
+        return 1
+    print(f"\nModel artifacts: {estimator.model_data}")
+    print(f"Container root:  {settings.workspace() / 'jobs' / estimator.latest_training_job.name / 'opt' / 'ml'}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="sm-tutorial", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("lab", help="open the course in JupyterLab")
+    p.add_argument("--port", type=int, default=8888)
+    p.add_argument("--no-browser", action="store_true")
+    p.set_defaults(func=cmd_lab)
+    sub.add_parser("doctor", help="check this machine and say what to fix").set_defaults(func=cmd_doctor)
+    p = sub.add_parser("serve", help="run the local AWS endpoint for several notebooks and the CLI")
+    p.add_argument("--port", type=int, default=4566)
+    p.set_defaults(func=cmd_serve)
+    p = sub.add_parser("train", help="run a training job from a script folder, like fit()")
+    p.add_argument("source_dir")
+    p.add_argument("--entry-point", default="train.py")
+    p.add_argument("--hyperparameter", "-p", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument("--channel", "-c", action="append", default=[], metavar="NAME=DIR_OR_S3_URI")
+    p.add_argument("--instance-type", default="ml.m5.xlarge")
+    p.add_argument("--max-run", type=int, default=3600)
+    p.set_defaults(func=cmd_train)
+    p = sub.add_parser("jobs", help="list training jobs")
+    p.add_argument("--limit", type=int, default=20)
+    p.set_defaults(func=cmd_jobs)
+    p = sub.add_parser("logs", help="print a job's logs")
+    p.add_argument("job")
+    p.set_defaults(func=cmd_logs)
+    args = parser.parse_args(argv)
+    return args.func(args) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,77 @@
+"""Shared fixtures: one simulated endpoint for the test session, in a throwaway workspace."""
+from __future__ import annotations
+
+import io
+import json
+import os
+import tarfile
+import textwrap
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+os.environ.setdefault("SM_TUTORIAL_WORKSPACE", str(Path(os.environ.get("TMPDIR", "/tmp")) /
+                                                 f"sm-tutorial-tests-{os.getpid()}"))
+
+
+@pytest.fixture(scope="session")
+def sess():
+    import sm_tutorial
+    return sm_tutorial.session()
+
+
+@pytest.fixture(scope="session")
+def endpoint(sess):
+    from sm_tutorial.sdk import local_endpoint
+    return local_endpoint()
+
+
+@pytest.fixture(scope="session")
+def digits(sess):
+    import sm_tutorial
+    return sm_tutorial.upload_digits(sess)
+
+
+@pytest.fixture
+def source(tmp_path):
+    """source("print('hi')", extra={"util.py": "..."}) -> a source_dir with train.py."""
+    def make(script: str, extra: dict[str, str] | None = None) -> str:
+        folder = tmp_path / "src"
+        folder.mkdir(exist_ok=True)
+        (folder / "train.py").write_text(textwrap.dedent(script))
+        for name, text in (extra or {}).items():
+            path = folder / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(textwrap.dedent(text))
+        return str(folder)
+    return make
+
+
+def estimator(sess, source_dir, hyperparameters=None, **kwargs):
+    from sagemaker.tensorflow import TensorFlow
+    import sm_tutorial
+    return TensorFlow(entry_point="train.py", source_dir=source_dir, role=sm_tutorial.role(),
+                      instance_type=kwargs.pop("instance_type", "ml.m5.xlarge"), instance_count=1,
+                      framework_version="2.16", py_version="py310",
+                      hyperparameters=hyperparameters or {}, sagemaker_session=sess,
+                      disable_profiler=True, **kwargs)
+
+
+def s3_tar(sess, uri: str) -> dict[str, bytes]:
+    """Download a .tar.gz from S3 and return {member name: bytes (b'' for folders)}."""
+    bucket, key = uri[5:].split("/", 1)
+    body = sess.boto_session.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+    with tarfile.open(fileobj=io.BytesIO(body)) as tar:
+        return {m.name: (tar.extractfile(m).read() if m.isfile() else b"") for m in tar.getmembers()}
+
+
+def output_tar_uri(description: dict) -> str:
+    return description["ModelArtifacts"]["S3ModelArtifacts"].replace("model.tar.gz", "output.tar.gz") \
+        if "ModelArtifacts" in description else (
+            f"{description['OutputDataConfig']['S3OutputPath'].rstrip('/')}/"
+            f"{description['TrainingJobName']}/output/output.tar.gz")
+
+
+def read_json_member(members: dict[str, bytes], name: str):
+    return json.loads(members[name])

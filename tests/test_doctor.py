@@ -1,0 +1,51 @@
+"""`sm-tutorial doctor` says what to fix for each missing piece."""
+import subprocess
+import sys
+
+from sm_tutorial.doctor import check_all, installed_version, report
+
+
+def by_name(checks):
+    return {c.name: c for c in checks}
+
+
+def test_clean_environment_reports_all_good():
+    text, code = report(check_all())
+    assert code == 0, text
+    assert "All good" in text
+
+
+def test_missing_tensorflow_names_the_install_command():
+    checks = by_name(check_all(version_of=lambda d: None if d.startswith("tensorflow")
+                               else installed_version(d)))
+    tf = checks["TensorFlow"]
+    assert not tf.ok and "not installed" in tf.detail
+    assert "pip install" in tf.fix and "tensorflow-cpu" in tf.fix
+    text, code = report(list(checks.values()))
+    assert code == 1 and "FIX  TensorFlow" in text
+
+
+def test_sdk_v3_is_refused_with_the_reason():
+    checks = by_name(check_all(version_of=lambda d: "3.1.0" if d == "sagemaker" else installed_version(d)))
+    sdk = checks["SageMaker Python SDK"]
+    assert not sdk.ok and "<3" in sdk.fix and "Estimator" in sdk.fix
+
+
+def test_old_python_low_disk_and_bad_mode(monkeypatch):
+    monkeypatch.setenv("SM_TUTORIAL_MODE", "cloud")
+    checks = by_name(check_all(python=(3, 9), free_bytes=lambda p: 10))
+    assert not checks["Python"].ok and "3.11" in checks["Python"].fix
+    assert not checks["free disk"].ok and "SM_TUTORIAL_WORKSPACE" in checks["free disk"].fix
+    assert not checks["mode"].ok
+
+
+def test_real_credentials_are_reported_but_not_used():
+    checks = by_name(check_all(environ={"AWS_ACCESS_KEY_ID": "AKIAEXAMPLEEXAMPLE00"}))
+    assert "found" in checks["mode"].detail and "never uses them" in checks["mode"].detail
+
+
+def test_cli_entry_point_runs_doctor():
+    done = subprocess.run([sys.executable, "-m", "sm_tutorial", "doctor"], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "ok   TensorFlow" in done.stdout
