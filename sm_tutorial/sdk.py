@@ -21,7 +21,7 @@ os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
 # Set before import: the SDK only installs its INFO handler on loggers nobody configured, and
 # one of its modules turns on INFO logging for everything (logging.basicConfig) when imported.
 # The job name it would log is on estimator.latest_training_job.name.
-for _name in ("sagemaker", "botocore"):
+for _name in ("sagemaker", "sagemaker.config", "botocore"):
     logging.getLogger(_name).setLevel(logging.WARNING)
 
 import boto3  # noqa: E402
