@@ -1,6 +1,7 @@
 """The course workspace as learners use it: find a job's container root, clean up old jobs."""
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -22,8 +23,10 @@ def cleanup_jobs() -> list[str]:
     endpoint = local_endpoint()
     if endpoint is not None:
         return endpoint.service.remove_finished()
-    removed = []
-    for folder in sorted((workspace() / "jobs").glob("*")):
-        shutil.rmtree(folder, ignore_errors=True)
-        removed.append(folder.name)
+    removed = []  # attached to `sm-tutorial serve`: only folders of jobs that have ended
+    for saved in sorted((workspace() / "jobs").glob("*/description.json")):
+        status = json.loads(saved.read_text()).get("TrainingJobStatus")
+        if status in ("Completed", "Failed", "Stopped"):
+            shutil.rmtree(saved.parent, ignore_errors=True)
+            removed.append(saved.parent.name)
     return removed

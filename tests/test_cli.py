@@ -44,3 +44,30 @@ def test_train_failure_exits_nonzero_with_the_reason(tmp_path):
     done = run(["train", str(src)], tmp_path / "ws")
     assert done.returncode == 1
     assert "KeyError: 'SM_CHANNEL_TRAINING'" in done.stderr
+
+
+def test_serve_is_shared_by_other_processes(tmp_path):
+    import re
+    env = dict(os.environ, SM_TUTORIAL_WORKSPACE=str(tmp_path / "ws"))
+    env.pop("AWS_ENDPOINT_URL", None)
+    server = subprocess.Popen([sys.executable, "-m", "sm_tutorial", "serve", "--port", "0"], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        first = server.stdout.readline()
+        url = re.search(r"http://127\.0\.0\.1:\d+", first).group(0)
+        src = tmp_path / "script"
+        src.mkdir()
+        (src / "train.py").write_text("print('served job')\n")
+        attached = dict(env, SM_TUTORIAL_ENDPOINT=url)
+        done = subprocess.run([sys.executable, "-m", "sm_tutorial", "train", str(src)], env=attached,
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stdout + done.stderr
+        listed = subprocess.run([sys.executable, "-m", "sm_tutorial", "jobs"], env=attached,
+                                capture_output=True, text=True, timeout=120)
+        assert "Completed" in listed.stdout  # a second process sees the first one's job
+        logs = subprocess.run([sys.executable, "-m", "sm_tutorial", "logs", listed.stdout.split()[0]],
+                              env=attached, capture_output=True, text=True, timeout=120)
+        assert "served job" in logs.stdout  # read from CloudWatch Logs on the shared endpoint
+    finally:
+        server.terminate()
+        assert server.wait(timeout=30) == 0
