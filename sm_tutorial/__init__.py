@@ -4,11 +4,30 @@
     sess = sm_tutorial.session()          # a real sagemaker.Session (simulated by default)
     role = sm_tutorial.role()
     data = sm_tutorial.upload_digits(sess)
+
+Names are imported on first use, so a training script can use ``sm_tutorial.PipeModeDataset``
+without loading the SageMaker SDK.
 """
-from .course_data import local_path, upload_digits
-from .sdk import endpoint_url, role, session
-from .workspace import cleanup_jobs, job_root, workspace
+from importlib import import_module
 
 __version__ = "0.1.0"
-__all__ = ["session", "role", "endpoint_url", "upload_digits", "local_path", "workspace",
-           "job_root", "cleanup_jobs", "__version__"]
+
+_PUBLIC = {
+    "session": "sdk", "role": "sdk", "endpoint_url": "sdk",
+    "upload_digits": "course_data", "local_path": "course_data",
+    "workspace": "local_jobs", "job_root": "local_jobs", "cleanup_jobs": "local_jobs",
+    "PipeModeDataset": "container.pipe_mode",
+}
+__all__ = sorted(_PUBLIC) + ["__version__"]
+
+
+def __getattr__(name):
+    if name in _PUBLIC:
+        value = getattr(import_module(f".{_PUBLIC[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'sm_tutorial' has no attribute {name!r}")
+
+
+def __dir__():
+    return __all__

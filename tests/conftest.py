@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")  # before any test imports the SDK
 os.environ.setdefault("SM_TUTORIAL_WORKSPACE", str(Path(os.environ.get("TMPDIR", "/tmp")) /
                                                  f"sm-tutorial-tests-{os.getpid()}"))
 

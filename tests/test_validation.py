@@ -83,11 +83,11 @@ def test_non_string_hyperparameter_is_refused_by_the_client(sess):
         sess.sagemaker_client.create_training_job(**request)
 
 
-def test_pipe_mode_refused_until_simulated(sess):
-    channel = {"ChannelName": "train", "InputMode": "Pipe", "DataSource": {"S3DataSource": {
+def test_fastfile_mode_refused_until_simulated(sess):
+    channel = {"ChannelName": "train", "InputMode": "FastFile", "DataSource": {"S3DataSource": {
         "S3DataType": "S3Prefix", "S3Uri": "s3://sagemaker-us-east-1-123456789012/x"}}}
     code, message = rejected(sess, InputDataConfig=[channel])
-    assert code == "ValidationException" and "Pipe" in message and "never run as File" in message
+    assert code == "ValidationException" and "FastFile" in message and "never run as File" in message
 
 
 def test_unknown_job(sess):

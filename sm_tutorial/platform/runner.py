@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ..container import arguments, environment, layout, process
 from ..container.layout import ContainerRoot
+from . import channels
 from .artifacts import pack, unpack
 from .cloudwatch import LogStream
 from .instances import INSTANCE_TYPES
@@ -36,6 +37,7 @@ class JobRunner:
         self.stop_grace_seconds = stop_grace_seconds
         self.root = ContainerRoot(job.folder / "opt" / "ml")
         self.log: LogStream | None = None
+        self.pipes: list[channels.PipeChannel] = []
         self.exit_code: int | None = None
 
     # -- the lifecycle -------------------------------------------------------------------
@@ -113,22 +115,34 @@ class JobRunner:
         unpack(archive, self.root.code)
         archive.unlink()
         lines = []
+        default_mode = r["AlgorithmSpecification"].get("TrainingInputMode", "File")
         for channel in r.get("InputDataConfig") or []:
-            uri = channel["DataSource"]["S3DataSource"]["S3Uri"]
-            count, size = self.storage.download_prefix(uri, self.root.channel(channel["ChannelName"]))
-            if count == 0:
-                bucket = uri.split("/")[2]
+            name, source = channel["ChannelName"], channel["DataSource"]["S3DataSource"]
+            mode = channel.get("InputMode") or default_mode
+            objects = channels.channel_objects(self.storage, source)
+            if not objects:
+                uri, bucket = source["S3Uri"], source["S3Uri"].split("/")[2]
                 raise JobFailed(
                     f'ClientError: Data download failed:No S3 objects found under S3 URL "{uri}" '
                     f"given in input data source. Please ensure that the bucket exists in the "
                     f"selected region ({self.region}), that objects exist under that S3 prefix, "
                     f'and that the role "{r["RoleArn"]}" has "s3:ListBucket" permissions on '
                     f'bucket "{bucket}".')
-            lines.append(f"Channel {channel['ChannelName']}: {count} objects ({size / 1e6:.2f} MB) "
-                         f"from {uri}")
+            size = sum(o.size for o in objects)
+            if mode == "Pipe":
+                self.pipes.append(channels.PipeChannel(
+                    self.storage, name, objects, self.root.data,
+                    channel.get("RecordWrapperType", "None"), channel.get("CompressionType", "None")))
+                verb = "streamed on demand (Pipe)"
+            else:
+                channels.download(self.storage, objects, self.root.channel(name))
+                verb = "downloaded (File)"
+            lines.append(f"Channel {name}: {len(objects)} objects ({size / 1e6:.2f} MB) {verb} "
+                         f"from {source['S3Uri']}")
         checkpoint = r.get("CheckpointConfig")
         if checkpoint:
-            self.storage.download_prefix(checkpoint["S3Uri"], self._checkpoint_dir())
+            found = channels.channel_objects(self.storage, {"S3Uri": checkpoint["S3Uri"]})
+            channels.download(self.storage, found, self._checkpoint_dir())
         return lines
 
     def _checkpoint_dir(self) -> Path:
@@ -181,11 +195,17 @@ class JobRunner:
         env["PYTHONPATH"] = os.pathsep.join(paths)
         shown = ["python", *argv[1:]]
         self._say("Invoking script with the following command:\n\n" + shlex.join(shown) + "\n")
-        proc = process.start(self.root, argv, env)
-        reader = threading.Thread(target=self._pump, args=(proc,), daemon=True)
-        reader.start()
-        outcome = self._supervise(proc, deadline)
-        reader.join(timeout=5)
+        for pipe in self.pipes:
+            pipe.start()
+        try:
+            proc = process.start(self.root, argv, env)
+            reader = threading.Thread(target=self._pump, args=(proc,), daemon=True)
+            reader.start()
+            outcome = self._supervise(proc, deadline)
+            reader.join(timeout=5)
+        finally:
+            for pipe in self.pipes:
+                pipe.stop()
         self.exit_code = proc.returncode
         if outcome != "Completed":
             return outcome

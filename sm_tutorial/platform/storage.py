@@ -1,4 +1,5 @@
-"""The platform's S3 work, done through the endpoint like any other client."""
+"""The platform's S3 work, done through the endpoint like any other client
+(channel data is ``channels``' business)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -17,23 +18,6 @@ class Storage:
         for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
             objects += page.get("Contents", [])
         return [o for o in objects if not o["Key"].endswith("/")]
-
-    def download_prefix(self, uri: str, folder: Path) -> tuple[int, int]:
-        """Copy every object under ``uri`` into ``folder``, keeping key paths below the prefix.
-        Returns (objects, bytes)."""
-        bucket, prefix = parse_s3_uri(uri, "s3Uri")
-        objects = self.list(uri)
-        root = folder.resolve()
-        total = 0
-        for obj in objects:
-            relative = obj["Key"][len(prefix):].lstrip("/") or Path(obj["Key"]).name
-            target = (folder / relative).resolve()
-            if root not in target.parents:
-                raise ValueError(f"S3 key {obj['Key']!r} would land outside {folder}")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            self.s3.download_file(bucket, obj["Key"], str(target))
-            total += obj["Size"]
-        return len(objects), total
 
     def download(self, uri: str, path: Path) -> Path:
         bucket, key = parse_s3_uri(uri, "s3Uri")

@@ -13,7 +13,7 @@ ROLE_ARN = re.compile(r"^arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]
 CHANNEL_NAME = re.compile(r"^[A-Za-z0-9\.\-_]+$")
 S3_URI = re.compile(r"^(https|s3)://([^/]+)/?(.*)$")
 INPUT_MODES = ("File", "Pipe", "FastFile")
-SIMULATED_INPUT_MODES = ("File",)
+SIMULATED_INPUT_MODES = ("File", "Pipe")
 MAX_HYPERPARAMETERS, MAX_KEY, MAX_VALUE = 100, 256, 2500
 
 
@@ -95,8 +95,18 @@ def _check_channels(request: Mapping[str, Any]) -> None:
                               "Use input_mode='File', 'FastFile' or 'Pipe'.")
         if mode not in SIMULATED_INPUT_MODES:
             raise validation(f"Channel '{name}' asks for {mode} input mode, which this simulation "
-                             "does not run yet. Use input_mode='File' for now; it is never run "
+                             "does not run yet. Use input_mode='File' or 'Pipe'; it is never run "
                              "as File behind your back.")
+        if s3.get("S3DataType", "S3Prefix") not in ("S3Prefix", "ManifestFile"):
+            raise validation(f"Channel '{name}': S3DataType {s3.get('S3DataType')!r} is not "
+                             "simulated; use 'S3Prefix' or 'ManifestFile'.")
+        if s3.get("S3DataDistributionType") == "ShardedByS3Key":
+            count = (request.get("ResourceConfig") or {}).get("InstanceCount", 1)
+            if count > 1:
+                raise validation(f"Channel '{name}' is ShardedByS3Key across {count} instances; "
+                                 "this simulation runs one instance per job, so there is nothing "
+                                 "to shard. Use instance_count=1 (FullyReplicated and "
+                                 "ShardedByS3Key are the same on one instance).")
 
 
 def check_create_training_job(request: Mapping[str, Any]) -> None:
@@ -111,9 +121,9 @@ def check_create_training_job(request: Mapping[str, Any]) -> None:
     if not algorithm.get("TrainingImage") and not algorithm.get("AlgorithmName"):
         raise validation("AlgorithmSpecification needs a TrainingImage (image_uri=...) or an "
                          "AlgorithmName. Framework estimators such as TensorFlow fill it in.")
+    _check_channels(request)
     _check_instance(request.get("ResourceConfig") or {})
     _check_hyperparameters(request.get("HyperParameters") or {})
-    _check_channels(request)
     output = (request.get("OutputDataConfig") or {}).get("S3OutputPath")
     parse_s3_uri(output, "outputDataConfig.s3OutputPath")
     stopping = request.get("StoppingCondition") or {}

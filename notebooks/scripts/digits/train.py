@@ -1,8 +1,9 @@
 """The course's training script: a small Keras classifier for 8x8 handwritten digits.
 
 It follows the SageMaker contract and nothing else: hyperparameters arrive as command-line
-arguments, data in the channel folders named by SM_CHANNEL_*, the model goes to SM_MODEL_DIR
-and metrics to SM_OUTPUT_DATA_DIR. The same file runs on AWS unchanged.
+arguments; each channel's data is read in the input mode inputdataconfig.json names (File:
+the files in SM_CHANNEL_<NAME>; Pipe: the FIFOs, through PipeModeDataset); the model goes to
+SM_MODEL_DIR and metrics to SM_OUTPUT_DATA_DIR. The same file runs on AWS.
 """
 import argparse
 import glob
@@ -37,11 +38,27 @@ def parse(record):
     return tf.cast(example["image"], tf.float32) / 16.0, example["label"][0]
 
 
-def dataset(folder, batch_size, shuffle):
+def input_mode(channel):
+    with open(os.path.join(os.environ["SM_INPUT_CONFIG_DIR"], "inputdataconfig.json")) as f:
+        return json.load(f)[channel]["TrainingInputMode"]
+
+
+def records(channel, folder):
+    """The channel's TFRecords, whichever way SageMaker delivers them."""
+    if input_mode(channel) == "Pipe":
+        try:
+            from sagemaker_tensorflow import PipeModeDataset  # AWS's, in its TF <= 2.14 images
+        except ImportError:
+            from sm_tutorial import PipeModeDataset  # the same reader for current TensorFlow
+        return PipeModeDataset(channel=channel, record_format="TFRecord")
     files = sorted(glob.glob(os.path.join(folder, "*.tfrecord")))
     if not files:
         raise FileNotFoundError(f"no .tfrecord files in {folder}")
-    data = tf.data.TFRecordDataset(files).map(parse)
+    return tf.data.TFRecordDataset(files)
+
+
+def dataset(channel, folder, batch_size, shuffle):
+    data = records(channel, folder).map(parse)
     if shuffle:
         data = data.shuffle(2048, seed=0)
     return data.batch(batch_size)
@@ -50,8 +67,9 @@ def dataset(folder, batch_size, shuffle):
 def main():
     args = parse_args()
     tf.keras.utils.set_random_seed(0)
-    train = dataset(args.train, args.batch_size, shuffle=True)
-    validation = dataset(args.validation, args.batch_size, shuffle=False) if args.validation else None
+    train = dataset("train", args.train, args.batch_size, shuffle=True)
+    validation = (dataset("validation", args.validation, args.batch_size, shuffle=False)
+                  if args.validation else None)
     model = tf.keras.Sequential([
         tf.keras.Input(shape=(64,)),
         tf.keras.layers.Dense(args.hidden_units, activation="relu"),

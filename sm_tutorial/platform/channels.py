@@ -1,0 +1,211 @@
+"""Input modes: how a channel's S3 objects reach the script.
+
+- File: every object is downloaded into ``input/data/<channel>/`` before the script starts.
+- Pipe: ``input/data/<channel>_<epoch>`` is a FIFO; the objects are streamed into it in key
+  order while the script reads (nothing is copied to disk). When the script has read one to
+  EOF and closed it, the FIFO of the next epoch appears. ``RecordWrapperType: RecordIO``
+  frames each object as a RecordIO record; ``CompressionType: Gzip`` is undone on the way.
+"""
+from __future__ import annotations
+
+import errno
+import json
+import os
+import stat
+import struct
+import threading
+import time
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from .validation import parse_s3_uri
+
+RECORDIO_MAGIC = 0xCED7230A
+CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class S3Object:
+    bucket: str
+    key: str
+    size: int
+    relative: str  # path below the channel folder
+
+
+def channel_objects(storage, source: dict) -> list[S3Object]:
+    """The objects a channel reads: everything under an S3Prefix, or what a ManifestFile lists
+    (``[{"prefix": "s3://bucket/p/"}, "rel/a", "rel/b", ...]``), in the order AWS uses."""
+    uri = source["S3Uri"]
+    if source.get("S3DataType", "S3Prefix") == "ManifestFile":
+        bucket, key = parse_s3_uri(uri, "s3Uri")
+        manifest = json.loads(storage.s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+        prefix_bucket, prefix = parse_s3_uri(manifest[0]["prefix"], "manifest prefix")
+        objects = []
+        for relative in manifest[1:]:
+            head = storage.s3.head_object(Bucket=prefix_bucket, Key=prefix + relative)
+            objects.append(S3Object(prefix_bucket, prefix + relative, head["ContentLength"], relative))
+        return objects
+    bucket, prefix = parse_s3_uri(uri, "s3Uri")
+    return [S3Object(bucket, o["Key"], o["Size"],
+                     o["Key"][len(prefix):].lstrip("/") or Path(o["Key"]).name)
+            for o in storage.list(uri)]
+
+
+def download(storage, objects: list[S3Object], folder: Path) -> int:
+    """File mode: copy each object to ``folder/<relative>``; returns the bytes copied."""
+    root = folder.resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    for obj in objects:
+        target = (folder / obj.relative).resolve()
+        if root not in target.parents:
+            raise ValueError(f"S3 key {obj.key!r} would land outside {folder}")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        storage.s3.download_file(obj.bucket, obj.key, str(target))
+    return sum(o.size for o in objects)
+
+
+def recordio_header(length: int) -> bytes:
+    if length >= 1 << 29:
+        raise ValueError("a RecordIO record holds at most 512 MiB")
+    return struct.pack("<II", RECORDIO_MAGIC, length)
+
+
+def recordio_padding(length: int) -> bytes:
+    return b"\0" * (-length % 4)
+
+
+class PipeChannel:
+    """Feeds one Pipe-mode channel: a thread that serves FIFO after FIFO, one per epoch."""
+
+    def __init__(self, storage, name: str, objects: list[S3Object], data_dir: Path,
+                 record_wrapper: str = "None", compression: str = "None"):
+        self.storage, self.name, self.objects, self.data_dir = storage, name, objects, data_dir
+        self.recordio = record_wrapper == "RecordIO"
+        self.gzip = compression == "Gzip"
+        self.epochs_served = 0
+        self._stop = threading.Event()
+        self._fifos: list[Path] = []
+        self._thread = threading.Thread(target=self._serve, name=f"pipe-{name}", daemon=True)
+
+    def fifo(self, epoch: int) -> Path:
+        return self.data_dir / f"{self.name}_{epoch}"
+
+    def start(self) -> "PipeChannel":
+        self._make_fifo(0)  # epoch 0 exists before the script starts, as on AWS
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """End the feeder (the script has exited) and remove the FIFOs."""
+        self._stop.set()
+        self._thread.join(timeout=10)
+        for path in self._fifos:
+            path.unlink(missing_ok=True)
+
+    # -- the feeder ---------------------------------------------------------------------
+    def _make_fifo(self, epoch: int) -> Path:
+        path = self.fifo(epoch)
+        os.mkfifo(path)
+        self._fifos.append(path)
+        return path
+
+    def _open_for_reader(self, path: Path) -> int | None:
+        """Open the write end once a reader has the FIFO open; None when the job ends first.
+        Meanwhile, give EOF to anyone who reopens an epoch already served."""
+        while not self._stop.is_set():
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+                os.set_blocking(fd, True)
+                return fd
+            except OSError as error:
+                if error.errno != errno.ENXIO:  # ENXIO: no reader yet
+                    raise
+            self._answer_old_readers()
+            time.sleep(0.002)
+        return None
+
+    def _answer_old_readers(self) -> None:
+        for old in self._fifos[:-1]:
+            try:
+                os.close(os.open(old, os.O_WRONLY | os.O_NONBLOCK))  # open+close = EOF for them
+            except OSError:
+                pass
+
+    def _wait_reader_closed(self, path: Path) -> None:
+        while not self._stop.is_set():
+            try:
+                os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
+            except OSError as error:
+                if error.errno == errno.ENXIO:
+                    return
+                raise
+            time.sleep(0.002)
+
+    def _serve(self) -> None:
+        epoch = 0
+        while not self._stop.is_set():
+            path = self.fifo(epoch)
+            fd = self._open_for_reader(path)
+            if fd is None:
+                return
+            try:
+                self._stream(fd)
+            except BrokenPipeError:
+                pass  # the reader stopped early and closed: this epoch is over
+            finally:
+                os.close(fd)
+            self._wait_reader_closed(path)
+            if self._stop.is_set():
+                return
+            self.epochs_served += 1
+            epoch += 1
+            self._make_fifo(epoch)
+
+    def _stream(self, fd: int) -> None:
+        for obj in self.objects:
+            if self._stop.is_set():
+                return
+            body = self.storage.s3.get_object(Bucket=obj.bucket, Key=obj.key)["Body"]
+            chunks = body.iter_chunks(CHUNK)
+            if self.gzip:
+                chunks = _gunzip(chunks)
+            if self.recordio:
+                if self.gzip:  # the record's length is known only once decompressed
+                    data = b"".join(chunks)
+                    chunks, length = iter([data]), len(data)
+                else:
+                    length = obj.size
+                _write_all(fd, recordio_header(length))
+                for chunk in chunks:
+                    _write_all(fd, chunk)
+                _write_all(fd, recordio_padding(length))
+            else:
+                for chunk in chunks:
+                    _write_all(fd, chunk)
+            body.close()
+
+
+def _gunzip(chunks):
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    for chunk in chunks:
+        out = inflater.decompress(chunk)
+        if out:
+            yield out
+    tail = inflater.flush()
+    if tail:
+        yield tail
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def is_fifo(path: Path) -> bool:
+    try:
+        return stat.S_ISFIFO(path.stat().st_mode)
+    except FileNotFoundError:
+        return False

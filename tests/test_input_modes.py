@@ -1,0 +1,203 @@
+"""Pipe mode (FIFOs per epoch, raw/RecordIO/Gzip), ManifestFile, and the PipeModeDataset reader."""
+import gzip
+import json
+import struct
+import threading
+
+import pytest
+from botocore.exceptions import ClientError
+from sagemaker.inputs import TrainingInput
+
+from conftest import REPO, estimator, output_tar_uri, s3_tar
+
+OBJECTS = {"part-b.bin": b"B" * 5, "part-a.bin": bytes(range(256)) * 3, "sub/part-c.bin": b"C" * 4}
+IN_KEY_ORDER = [OBJECTS[k] for k in sorted(OBJECTS)]
+
+READ_EPOCHS = """
+import os, time
+data = os.environ["SM_INPUT_DIR"] + "/data"
+out = os.environ["SM_OUTPUT_DATA_DIR"]
+print("at start:", sorted(os.listdir(data)))
+for epoch in range(2):
+    with open(f"{data}/train_{epoch}", "rb") as f:
+        open(f"{out}/epoch{epoch}.bin", "wb").write(f.read())
+    deadline = time.time() + 5
+    while not os.path.exists(f"{data}/train_{epoch + 1}") and time.time() < deadline:
+        time.sleep(0.01)
+    print(f"after epoch {epoch}:", sorted(os.listdir(data)))
+with open(f"{data}/train_0", "rb") as f:      # the same epoch again: AWS gives EOF
+    open(f"{out}/reopened.bin", "wb").write(f.read())
+"""
+
+
+@pytest.fixture(scope="module")
+def upload(sess):
+    s3 = sess.boto_session.client("s3")
+    bucket = sess.default_bucket()
+
+    def put(prefix, objects):
+        for key, body in objects.items():
+            s3.put_object(Bucket=bucket, Key=f"{prefix}/{key}", Body=body)
+        return f"s3://{bucket}/{prefix}"
+    return put
+
+
+def no_pipe_debris(root):
+    leftovers = [t.name for t in threading.enumerate() if t.name.startswith("pipe-")]
+    fifos = [p.name for p in (root / "input" / "data").iterdir() if not p.is_dir()]
+    return leftovers, fifos
+
+
+def run_pipe_job(sess, source, upload, objects, script=READ_EPOCHS, **channel):
+    import sm_tutorial
+    uri = upload(f"pipe-{len(objects)}-{sorted(channel.items())}", objects)
+    est = estimator(sess, source(script))
+    est.fit({"train": TrainingInput(uri, input_mode="Pipe", **channel)}, logs=False)
+    d = est.latest_training_job.describe()
+    assert d["TrainingJobStatus"] == "Completed", d.get("FailureReason")
+    root = sm_tutorial.job_root(d["TrainingJobName"])
+    return d, s3_tar(sess, output_tar_uri(d)), root
+
+
+def test_raw_stream_epochs_and_reopen(sess, source, upload):
+    d, out, root = run_pipe_job(sess, source, upload, OBJECTS)
+    assert out["epoch0.bin"] == b"".join(IN_KEY_ORDER)  # key order: part-a, part-b, sub/part-c
+    assert out["epoch1.bin"] == out["epoch0.bin"]
+    assert out["reopened.bin"] == b""
+    log = (root.parent.parent / "algo-1.log").read_text()
+    assert "at start: ['train_0']" in log
+    assert "after epoch 0: ['train_0', 'train_1']" in log
+    assert "after epoch 1: ['train_0', 'train_1', 'train_2']" in log
+    assert json.loads((root / "input" / "config" / "inputdataconfig.json").read_text())["train"][
+        "TrainingInputMode"] == "Pipe"
+    assert no_pipe_debris(root) == ([], [])
+
+
+def recordio(payload):
+    return struct.pack("<II", 0xCED7230A, len(payload)) + payload + b"\0" * (-len(payload) % 4)
+
+
+def test_recordio_framing_is_byte_exact(sess, source, upload):
+    _, out, _ = run_pipe_job(sess, source, upload, OBJECTS, record_wrapping="RecordIO")
+    assert out["epoch0.bin"] == b"".join(recordio(p) for p in IN_KEY_ORDER)
+
+
+def test_gzip_is_decompressed_on_the_way(sess, source, upload):
+    zipped = {k + ".gz": gzip.compress(v) for k, v in OBJECTS.items()}
+    _, out, _ = run_pipe_job(sess, source, upload, zipped, compression="Gzip")
+    assert out["epoch0.bin"] == b"".join(IN_KEY_ORDER)
+    _, out, _ = run_pipe_job(sess, source, upload, zipped, compression="Gzip",
+                             record_wrapping="RecordIO")
+    assert out["epoch0.bin"] == b"".join(recordio(p) for p in IN_KEY_ORDER)
+
+
+def test_script_that_never_opens_the_fifo(sess, source, upload):
+    _, _, root = run_pipe_job(sess, source, upload, OBJECTS, script="print('not reading')\n")
+    assert no_pipe_debris(root) == ([], [])
+
+
+def test_script_that_stops_reading_half_way(sess, source, upload):
+    big = {f"big-{i}.bin": bytes([i]) * (1 << 20) for i in range(4)}  # more than a pipe buffer
+    script = """
+import os
+f = open(os.environ["SM_INPUT_DIR"] + "/data/train_0", "rb")
+print("read", len(f.read(1000)))
+"""
+    _, _, root = run_pipe_job(sess, source, upload, big, script=script)
+    assert no_pipe_debris(root) == ([], [])
+
+
+def test_stop_mid_stream(sess, source, upload):
+    import time
+    import sm_tutorial
+    uri = upload("pipe-stop", {f"s-{i}.bin": b"x" * (1 << 20) for i in range(8)})
+    est = estimator(sess, source("""
+import os, time
+with open(os.environ["SM_INPUT_DIR"] + "/data/train_0", "rb") as f:
+    while f.read(65536):
+        time.sleep(0.05)
+"""))
+    est.fit({"train": TrainingInput(uri, input_mode="Pipe")}, wait=False)
+    name = est.latest_training_job.name
+    time.sleep(1.5)
+    sess.sagemaker_client.stop_training_job(TrainingJobName=name)
+    deadline = time.time() + 30
+    while sess.describe_training_job(name)["TrainingJobStatus"] != "Stopped" and time.time() < deadline:
+        time.sleep(0.1)
+    assert sess.describe_training_job(name)["TrainingJobStatus"] == "Stopped"
+    assert no_pipe_debris(sm_tutorial.job_root(name)) == ([], [])
+
+
+def test_pipe_mode_dataset_reads_tfrecords_for_two_epochs(sess, source, digits):
+    script = """
+import json, os
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+from sm_tutorial import PipeModeDataset
+ds = PipeModeDataset(channel="train", record_format="TFRecord")
+counts = [sum(1 for _ in ds) for epoch in range(2)]
+json.dump(counts, open(os.environ["SM_OUTPUT_DATA_DIR"] + "/counts.json", "w"))
+"""
+    est = estimator(sess, source(script))
+    est.fit({"train": TrainingInput(digits["train"], input_mode="Pipe")}, logs=False)
+    d = est.latest_training_job.describe()
+    assert d["TrainingJobStatus"] == "Completed", d.get("FailureReason")
+    assert json.loads(s3_tar(sess, output_tar_uri(d))["counts.json"]) == [1438, 1438]
+
+
+def test_pipe_mode_dataset_on_a_file_channel_says_what_to_do(sess, source, digits):
+    from sagemaker.exceptions import UnexpectedStatusException
+    est = estimator(sess, source("""
+from sm_tutorial import PipeModeDataset
+PipeModeDataset(channel="train", record_format="TFRecord")
+"""))
+    with pytest.raises(UnexpectedStatusException):
+        est.fit({"train": digits["train"]}, logs=False)
+    reason = est.latest_training_job.describe()["FailureReason"]
+    assert "File mode" in reason and "SM_CHANNEL_TRAIN" in reason
+
+
+def test_course_script_trains_in_pipe_mode(sess, digits):
+    from sagemaker.tensorflow import TensorFlow
+    import sm_tutorial
+    est = TensorFlow(entry_point="train.py", source_dir=str(REPO / "notebooks" / "scripts" / "digits"),
+                     role=sm_tutorial.role(), instance_type="ml.m5.xlarge", instance_count=1,
+                     framework_version="2.16", py_version="py310", sagemaker_session=sess,
+                     hyperparameters={"epochs": 6}, disable_profiler=True, input_mode="Pipe")
+    est.fit({"train": digits["train"], "validation": digits["validation"]}, logs=False)
+    d = est.latest_training_job.describe()
+    assert d["TrainingJobStatus"] == "Completed", d.get("FailureReason")
+    assert d["AlgorithmSpecification"]["TrainingInputMode"] == "Pipe"
+    metrics = json.loads(s3_tar(sess, output_tar_uri(d))["metrics.json"])
+    assert len(metrics["accuracy"]) == 6 and metrics["val_accuracy"][-1] > 0.85
+
+
+def test_manifest_file_channel(sess, source, upload):
+    bucket = sess.default_bucket()
+    upload("manifest-data", {"keep/a.txt": b"a", "keep/b.txt": b"b", "skip/c.txt": b"c"})
+    s3 = sess.boto_session.client("s3")
+    manifest = [{"prefix": f"s3://{bucket}/manifest-data/"}, "keep/a.txt", "keep/b.txt"]
+    s3.put_object(Bucket=bucket, Key="manifests/train.manifest", Body=json.dumps(manifest).encode())
+    est = estimator(sess, source("""
+import os
+root = os.environ["SM_CHANNEL_TRAIN"]
+print(sorted(os.path.relpath(os.path.join(d, f), root) for d, _, fs in os.walk(root) for f in fs))
+"""))
+    est.fit({"train": TrainingInput(f"s3://{bucket}/manifests/train.manifest",
+                                    s3_data_type="ManifestFile")}, logs=False)
+    import sm_tutorial
+    log = (sm_tutorial.job_root(est.latest_training_job.name).parent.parent / "algo-1.log").read_text()
+    assert "['keep/a.txt', 'keep/b.txt']" in log
+
+
+def test_sharded_by_s3_key_across_instances_is_refused(sess, source, digits):
+    from test_validation import GOOD
+    import copy
+    request = copy.deepcopy(GOOD)
+    request["TrainingJobName"] = "sharded-probe"
+    request["ResourceConfig"]["InstanceCount"] = 2
+    request["InputDataConfig"] = [{"ChannelName": "train", "DataSource": {"S3DataSource": {
+        "S3DataType": "S3Prefix", "S3Uri": digits["train"], "S3DataDistributionType": "ShardedByS3Key"}}}]
+    with pytest.raises(ClientError) as raised:
+        sess.sagemaker_client.create_training_job(**request)
+    assert "ShardedByS3Key" in raised.value.response["Error"]["Message"]
+    assert "instance_count=1" in raised.value.response["Error"]["Message"]
