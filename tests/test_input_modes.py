@@ -201,3 +201,48 @@ def test_sharded_by_s3_key_across_instances_is_refused(sess, source, digits):
         sess.sagemaker_client.create_training_job(**request)
     assert "ShardedByS3Key" in raised.value.response["Error"]["Message"]
     assert "instance_count=1" in raised.value.response["Error"]["Message"]
+
+
+FASTFILE_LAZY = """
+import json, os
+root = os.environ["SM_CHANNEL_TRAIN"]
+names = sorted(os.listdir(root))
+before = {n: os.path.exists(os.path.join(root, n)) for n in names}
+last = open(os.path.join(root, names[-1]), "rb").read()
+after = {n: os.path.exists(os.path.join(root, n)) for n in names}
+json.dump({"names": names, "before": before, "after": after, "last": last.decode()},
+          open(os.environ["SM_OUTPUT_DATA_DIR"] + "/seen.json", "w"))
+"""
+
+
+def test_fastfile_lists_everything_and_fetches_on_first_open(sess, source, upload, endpoint):
+    objects = {f"f{i}.txt": f"object {i}".encode() for i in range(5)}
+    uri = upload("fastfile-lazy", objects)
+    endpoint.service.fastfile_prefetch = False  # so only the script's own open can fetch
+    try:
+        est = estimator(sess, source(FASTFILE_LAZY))
+        est.fit({"train": TrainingInput(uri, input_mode="FastFile")}, logs=False)
+    finally:
+        endpoint.service.fastfile_prefetch = True
+    d = est.latest_training_job.describe()
+    assert d["TrainingJobStatus"] == "Completed", d.get("FailureReason")
+    seen = json.loads(s3_tar(sess, output_tar_uri(d))["seen.json"])
+    assert seen["names"] == sorted(objects)          # all listed when the script starts
+    assert not any(seen["before"].values())          # nothing fetched yet
+    assert seen["last"] == "object 4"                # first open fetched the right bytes
+    assert [n for n, here in seen["after"].items() if here] == ["f4.txt"]  # and only that one
+
+
+def test_course_script_trains_in_fastfile_mode(sess, digits):
+    from sagemaker.tensorflow import TensorFlow
+    import sm_tutorial
+    est = TensorFlow(entry_point="train.py", source_dir=str(REPO / "notebooks" / "scripts" / "digits"),
+                     role=sm_tutorial.role(), instance_type="ml.m5.xlarge", instance_count=1,
+                     framework_version="2.16", py_version="py310", sagemaker_session=sess,
+                     hyperparameters={"epochs": 2}, disable_profiler=True, input_mode="FastFile")
+    est.fit({"train": digits["train"], "validation": digits["validation"]}, logs=False)
+    d = est.latest_training_job.describe()
+    assert d["TrainingJobStatus"] == "Completed", d.get("FailureReason")
+    metrics = json.loads(s3_tar(sess, output_tar_uri(d))["metrics.json"])
+    assert len(metrics["accuracy"]) == 2
+    assert not [t.name for t in threading.enumerate() if t.name.startswith("fastfile-")]

@@ -18,9 +18,20 @@ _HINTS = (
 _EVENTS = {"open", "os.mkdir", "os.rename", "os.remove", "os.listdir", "os.scandir", "shutil.copyfile"}
 
 
+_FASTFILE = {}
+_manifest = os.path.join(os.environ.get("SAGEMAKER_BASE_DIR", "/opt/ml"), "..", "..", "fastfile.json")
+if os.path.exists(_manifest):
+    import sm_tutorial.container.fastfile as _fastfile  # only jobs with FastFile channels
+    _FASTFILE = _fastfile.load(_manifest)
+
+
 def _hook(event, args):
     if event not in _EVENTS or not args:
         return
+    if _FASTFILE and event == "open" and isinstance(args[0], (str, os.PathLike)):
+        entry = _FASTFILE.get(os.path.abspath(os.fspath(args[0])))
+        if entry:
+            _fastfile.ensure(entry)  # FastFile: fetched on first open
     paths = [os.fsdecode(a) for a in args[:2] if isinstance(a, (str, bytes, os.PathLike))]
     path = next((p for p in paths if p == "/opt/ml" or p.startswith("/opt/ml/")), None)
     if path is None:

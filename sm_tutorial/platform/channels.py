@@ -1,6 +1,7 @@
 """Input modes: how a channel's S3 objects reach the script.
 
 - File: every object is downloaded into ``input/data/<channel>/`` before the script starts.
+- FastFile: every object is listed there at once and fetched when first read (``FastFileChannel``).
 - Pipe: ``input/data/<channel>_<epoch>`` is a FIFO; the objects are streamed into it in key
   order while the script reads (nothing is copied to disk). When the script has read one to
   EOF and closed it, the FIFO of the next epoch appears. ``RecordWrapperType: RecordIO``
@@ -209,3 +210,53 @@ def is_fifo(path: Path) -> bool:
         return stat.S_ISFIFO(path.stat().st_mode)
     except FileNotFoundError:
         return False
+
+
+class FastFileChannel:
+    """FastFile mode without a FUSE mount: every object is listed in ``input/data/<channel>/``
+    from the start, as a symlink to where its bytes will be; a background thread fetches the
+    objects in key order, and a Python ``open()`` of one not fetched yet fetches it on the
+    spot (``container/guard.py``). Each file appears whole (atomic rename), never half-written.
+    """
+
+    def __init__(self, storage, name: str, objects: list[S3Object], channel_dir: Path,
+                 store_dir: Path, prefetch: bool = True):
+        self.storage, self.name, self.objects = storage, name, objects
+        self.prefetch = prefetch
+        self.channel_dir, self.store_dir = channel_dir, store_dir
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._prefetch, name=f"fastfile-{name}", daemon=True)
+
+    def entries(self) -> dict[str, list[str]]:
+        """{placeholder path: [bucket, key, target path]} for the guard's on-demand fetch."""
+        return {str(self.channel_dir / o.relative): [o.bucket, o.key, str(self.store_dir / o.relative)]
+                for o in self.objects}
+
+    def start(self) -> "FastFileChannel":
+        root = self.channel_dir.resolve()
+        for obj in self.objects:
+            link = self.channel_dir / obj.relative
+            if root not in link.resolve().parents:
+                raise ValueError(f"S3 key {obj.key!r} would land outside {self.channel_dir}")
+            link.parent.mkdir(parents=True, exist_ok=True)
+            (self.store_dir / obj.relative).parent.mkdir(parents=True, exist_ok=True)
+            link.symlink_to(self.store_dir / obj.relative)
+        if self.prefetch:
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=30)
+
+    def _prefetch(self) -> None:
+        for obj in self.objects:
+            if self._stop.is_set():
+                return
+            target = self.store_dir / obj.relative
+            if target.exists():
+                continue  # the script fetched it first
+            partial = target.with_name(f".{target.name}.{threading.get_ident()}.partial")
+            self.storage.s3.download_file(obj.bucket, obj.key, str(partial))
+            partial.replace(target)

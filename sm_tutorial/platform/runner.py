@@ -2,6 +2,7 @@
 Completed, Failed or Stopped. Runs in its own thread inside the endpoint's process."""
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import signal
@@ -31,13 +32,15 @@ class JobFailed(Exception):
 
 class JobRunner:
     def __init__(self, job: TrainingJob, storage: Storage, logs_client, endpoint_url: str,
-                 region: str, credentials: dict[str, str], stop_grace_seconds: float = 10.0):
+                 region: str, credentials: dict[str, str], stop_grace_seconds: float = 10.0,
+                 fastfile_prefetch: bool = True):
         self.job, self.storage, self.logs_client = job, storage, logs_client
         self.endpoint_url, self.region, self.credentials = endpoint_url, region, credentials
         self.stop_grace_seconds = stop_grace_seconds
+        self.fastfile_prefetch = fastfile_prefetch
         self.root = ContainerRoot(job.folder / "opt" / "ml")
         self.log: LogStream | None = None
-        self.pipes: list[channels.PipeChannel] = []
+        self.streamed: list = []  # Pipe and FastFile channels: fed while the script runs
         self.exit_code: int | None = None
 
     # -- the lifecycle -------------------------------------------------------------------
@@ -130,10 +133,15 @@ class JobRunner:
                     f'bucket "{bucket}".')
             size = sum(o.size for o in objects)
             if mode == "Pipe":
-                self.pipes.append(channels.PipeChannel(
+                self.streamed.append(channels.PipeChannel(
                     self.storage, name, objects, self.root.data,
                     channel.get("RecordWrapperType", "None"), channel.get("CompressionType", "None")))
                 verb = "streamed on demand (Pipe)"
+            elif mode == "FastFile":
+                self.streamed.append(channels.FastFileChannel(
+                    self.storage, name, objects, self.root.channel(name),
+                    self.job.folder / "fastfile-store" / name, prefetch=self.fastfile_prefetch))
+                verb = "listed, fetched on first read (FastFile)"
             else:
                 channels.download(self.storage, objects, self.root.channel(name))
                 verb = "downloaded (File)"
@@ -195,8 +203,12 @@ class JobRunner:
         env["PYTHONPATH"] = os.pathsep.join(paths)
         shown = ["python", *argv[1:]]
         self._say("Invoking script with the following command:\n\n" + shlex.join(shown) + "\n")
-        for pipe in self.pipes:
-            pipe.start()
+        for channel in self.streamed:
+            channel.start()
+        fastfile = {k: v for p in self.streamed if isinstance(p, channels.FastFileChannel)
+                    for k, v in p.entries().items()}
+        if fastfile:
+            (self.job.folder / "fastfile.json").write_text(json.dumps(fastfile))
         try:
             proc = process.start(self.root, argv, env)
             reader = threading.Thread(target=self._pump, args=(proc,), daemon=True)
@@ -204,8 +216,8 @@ class JobRunner:
             outcome = self._supervise(proc, deadline)
             reader.join(timeout=5)
         finally:
-            for pipe in self.pipes:
-                pipe.stop()
+            for channel in self.streamed:
+                channel.stop()
         self.exit_code = proc.returncode
         if outcome != "Completed":
             return outcome

@@ -23,7 +23,8 @@ class TrainingService:
         self._jobs: dict[str, TrainingJob] = {}
         self._threads: dict[str, threading.Thread] = {}
         self._lock = threading.Lock()
-        self.stop_grace_seconds = 10.0
+        self.stop_grace_seconds = 10.0   # SIGTERM to SIGKILL (AWS waits 120 s)
+        self.fastfile_prefetch = True    # off: FastFile objects arrive only when opened
         for saved in sorted(self.jobs_dir.glob("*/request.json")):
             try:
                 job = TrainingJob.restore(saved.parent, region)
@@ -42,7 +43,7 @@ class TrainingService:
             job = TrainingJob(request, self.region, folder)
             self._jobs[name] = job
         runner = JobRunner(job, self.storage, self.logs_client, self.endpoint_url, self.region,
-                           self.credentials, self.stop_grace_seconds)
+                           self.credentials, self.stop_grace_seconds, self.fastfile_prefetch)
         thread = threading.Thread(target=runner.run, name=f"job-{name}", daemon=True)
         self._threads[name] = thread
         thread.start()

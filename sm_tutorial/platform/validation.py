@@ -13,7 +13,6 @@ ROLE_ARN = re.compile(r"^arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]
 CHANNEL_NAME = re.compile(r"^[A-Za-z0-9\.\-_]+$")
 S3_URI = re.compile(r"^(https|s3)://([^/]+)/?(.*)$")
 INPUT_MODES = ("File", "Pipe", "FastFile")
-SIMULATED_INPUT_MODES = ("File", "Pipe")
 MAX_HYPERPARAMETERS, MAX_KEY, MAX_VALUE = 100, 256, 2500
 
 
@@ -93,10 +92,6 @@ def _check_channels(request: Mapping[str, Any]) -> None:
             raise field_error(mode, f"inputDataConfig.{i + 1}.member.inputMode",
                               "Member must satisfy enum value set: [Pipe, File, FastFile]",
                               "Use input_mode='File', 'FastFile' or 'Pipe'.")
-        if mode not in SIMULATED_INPUT_MODES:
-            raise validation(f"Channel '{name}' asks for {mode} input mode, which this simulation "
-                             "does not run yet. Use input_mode='File' or 'Pipe'; it is never run "
-                             "as File behind your back.")
         if s3.get("S3DataType", "S3Prefix") not in ("S3Prefix", "ManifestFile"):
             raise validation(f"Channel '{name}': S3DataType {s3.get('S3DataType')!r} is not "
                              "simulated; use 'S3Prefix' or 'ManifestFile'.")
