@@ -246,3 +246,37 @@ def test_course_script_trains_in_fastfile_mode(sess, digits):
     metrics = json.loads(s3_tar(sess, output_tar_uri(d))["metrics.json"])
     assert len(metrics["accuracy"]) == 2
     assert not [t.name for t in threading.enumerate() if t.name.startswith("fastfile-")]
+
+
+DIRECT_S3 = """
+import io, json, os
+import boto3, pandas as pd
+import tensorflow as tf
+bucket, key = os.environ["SM_HP_DATA"][5:].split("/", 1)
+try:
+    pd.read_csv(os.environ["SM_HP_DATA"])
+    pandas_s3 = "worked"
+except ImportError as error:                    # pandas needs fsspec + s3fs for s3:// paths
+    pandas_s3 = "ImportError: " + str(error)[:60]
+try:
+    tf.io.gfile.exists(os.environ["SM_HP_DATA"])
+    tf_s3 = "worked"
+except Exception as error:                      # TensorFlow no longer ships its S3 filesystem
+    tf_s3 = type(error).__name__
+body = boto3.client("s3").get_object(Bucket=bucket, Key=key)["Body"]   # the way that works
+frame = pd.read_csv(io.BytesIO(body.read()))
+json.dump({"rows": len(frame), "columns": list(frame.columns[:2]), "pandas_s3": pandas_s3,
+           "tf_s3": tf_s3}, open(os.environ["SM_OUTPUT_DATA_DIR"] + "/direct.json", "w"))
+"""
+
+
+def test_direct_s3_reads_from_a_script(sess, source, digits):
+    est = estimator(sess, source(DIRECT_S3), {"data": digits["csv"] + "/validation.csv"},
+                    environment={"TF_CPP_MIN_LOG_LEVEL": "3"})
+    est.fit(logs=False)  # no channels: the script reads S3 itself, through the local endpoint
+    d = est.latest_training_job.describe()
+    assert d["TrainingJobStatus"] == "Completed", d.get("FailureReason")
+    seen = json.loads(s3_tar(sess, output_tar_uri(d))["direct.json"])
+    assert seen["rows"] == 359 and seen["columns"] == ["label", "p0"]
+    assert seen["pandas_s3"].startswith("ImportError") and "fsspec" in seen["pandas_s3"]
+    assert seen["tf_s3"] != "worked"
