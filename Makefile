@@ -26,7 +26,7 @@ test: setup
 	$(BIN)/python -m pytest
 
 bench: setup
-	$(BIN)/python benchmarks/job_overhead.py
+	cd benchmarks && ../$(BIN)/python job_overhead.py && ../$(BIN)/python input_modes.py
 
 doctor: setup
 	$(BIN)/sm-tutorial doctor

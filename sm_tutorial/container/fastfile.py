@@ -7,6 +7,7 @@ the same S3 endpoint the job uses) into a temporary name and renames it into pla
 import json
 import os
 import threading
+import time
 
 _state = threading.local()
 _locks: dict = {}
@@ -26,6 +27,9 @@ def ensure(entry):
     with _locks_guard:
         lock = _locks.setdefault(target, threading.Lock())
     with lock:
+        prefetching = os.path.join(os.path.dirname(target), f".{os.path.basename(target)}.prefetching")
+        while os.path.exists(prefetching) and not os.path.exists(target):
+            time.sleep(0.001)  # the platform is fetching this one right now: wait, don't fetch twice
         if os.path.exists(target):
             return
         _state.busy = True  # boto3's own imports and reads must not come back here

@@ -257,6 +257,11 @@ class FastFileChannel:
             target = self.store_dir / obj.relative
             if target.exists():
                 continue  # the script fetched it first
-            partial = target.with_name(f".{target.name}.{threading.get_ident()}.partial")
-            self.storage.s3.download_file(obj.bucket, obj.key, str(partial))
-            partial.replace(target)
+            marker = target.with_name(f".{target.name}.prefetching")  # the guard waits on it
+            partial = target.with_name(f".{target.name}.partial")
+            marker.touch()
+            try:
+                self.storage.s3.download_file(obj.bucket, obj.key, str(partial))
+                partial.replace(target)
+            finally:
+                marker.unlink(missing_ok=True)
