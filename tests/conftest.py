@@ -59,6 +59,16 @@ def estimator(sess, source_dir, hyperparameters=None, **kwargs):
                       disable_profiler=True, **kwargs)
 
 
+def course_estimator(sess, **kwargs):
+    """The TensorFlow estimator for the course's digits script (notebooks/scripts/digits)."""
+    from sagemaker.tensorflow import TensorFlow
+    import sm_tutorial
+    return TensorFlow(entry_point="train.py", source_dir=str(REPO / "notebooks" / "scripts" / "digits"),
+                      role=sm_tutorial.role(), instance_type="ml.m5.xlarge", instance_count=1,
+                      framework_version="2.16", py_version="py310", sagemaker_session=sess,
+                      disable_profiler=True, **kwargs)
+
+
 def s3_tar(sess, uri: str) -> dict[str, bytes]:
     """Download a .tar.gz from S3 and return {member name: bytes (b'' for folders)}."""
     bucket, key = uri[5:].split("/", 1)

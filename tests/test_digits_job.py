@@ -2,17 +2,11 @@
 import json
 import os
 
-from sagemaker.tensorflow import TensorFlow
-
-import sm_tutorial
-from conftest import REPO, output_tar_uri, s3_tar
+from conftest import REPO, course_estimator, output_tar_uri, s3_tar
 
 
 def test_trains_a_real_model(sess, digits, tmp_path):
-    est = TensorFlow(entry_point="train.py", source_dir=str(REPO / "notebooks" / "scripts" / "digits"),
-                     role=sm_tutorial.role(), instance_type="ml.m5.xlarge", instance_count=1,
-                     framework_version="2.16", py_version="py310", sagemaker_session=sess,
-                     hyperparameters={"epochs": 8, "learning-rate": 0.01}, disable_profiler=True)
+    est = course_estimator(sess, hyperparameters={"epochs": 8, "learning-rate": 0.01})
     est.fit({"train": digits["train"], "validation": digits["validation"]}, logs=False)
     d = est.latest_training_job.describe()
     assert d["TrainingJobStatus"] == "Completed", d.get("FailureReason")

@@ -8,7 +8,7 @@ import pytest
 from botocore.exceptions import ClientError
 from sagemaker.inputs import TrainingInput
 
-from conftest import REPO, estimator, output_tar_uri, s3_tar
+from conftest import course_estimator, estimator, output_tar_uri, s3_tar
 
 OBJECTS = {"part-b.bin": b"B" * 5, "part-a.bin": bytes(range(256)) * 3, "sub/part-c.bin": b"C" * 4}
 IN_KEY_ORDER = [OBJECTS[k] for k in sorted(OBJECTS)]
@@ -157,12 +157,7 @@ PipeModeDataset(channel="train", record_format="TFRecord")
 
 
 def test_course_script_trains_in_pipe_mode(sess, digits):
-    from sagemaker.tensorflow import TensorFlow
-    import sm_tutorial
-    est = TensorFlow(entry_point="train.py", source_dir=str(REPO / "notebooks" / "scripts" / "digits"),
-                     role=sm_tutorial.role(), instance_type="ml.m5.xlarge", instance_count=1,
-                     framework_version="2.16", py_version="py310", sagemaker_session=sess,
-                     hyperparameters={"epochs": 6}, disable_profiler=True, input_mode="Pipe")
+    est = course_estimator(sess, hyperparameters={"epochs": 6}, input_mode="Pipe")
     est.fit({"train": digits["train"], "validation": digits["validation"]}, logs=False)
     d = est.latest_training_job.describe()
     assert d["TrainingJobStatus"] == "Completed", d.get("FailureReason")
@@ -234,12 +229,7 @@ def test_fastfile_lists_everything_and_fetches_on_first_open(sess, source, uploa
 
 
 def test_course_script_trains_in_fastfile_mode(sess, digits):
-    from sagemaker.tensorflow import TensorFlow
-    import sm_tutorial
-    est = TensorFlow(entry_point="train.py", source_dir=str(REPO / "notebooks" / "scripts" / "digits"),
-                     role=sm_tutorial.role(), instance_type="ml.m5.xlarge", instance_count=1,
-                     framework_version="2.16", py_version="py310", sagemaker_session=sess,
-                     hyperparameters={"epochs": 2}, disable_profiler=True, input_mode="FastFile")
+    est = course_estimator(sess, hyperparameters={"epochs": 2}, input_mode="FastFile")
     est.fit({"train": digits["train"], "validation": digits["validation"]}, logs=False)
     d = est.latest_training_job.describe()
     assert d["TrainingJobStatus"] == "Completed", d.get("FailureReason")
