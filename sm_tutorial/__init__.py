@@ -16,7 +16,7 @@ _PUBLIC = {
     "session": "sdk", "role": "sdk", "endpoint_url": "sdk",
     "upload_digits": "course_data", "local_path": "course_data",
     "workspace": "local_jobs", "job_root": "local_jobs", "cleanup_jobs": "local_jobs",
-    "PipeModeDataset": "container.pipe_mode",
+    "PipeModeDataset": "container.pipe_mode", "job_logs": "logs",
 }
 __all__ = sorted(_PUBLIC) + ["__version__"]
 

@@ -65,20 +65,15 @@ def cmd_jobs(args) -> int:
 
 
 def cmd_logs(args) -> int:
-    from .platform.cloudwatch import LOG_GROUP
     log_file = settings.workspace() / "jobs" / args.job / "algo-1.log"
     if os.environ.get(settings.ENDPOINT_ENV) or not log_file.exists():
-        sess = __import__("sm_tutorial").session()
-        logs = sess.boto_session.client("logs")
-        streams = logs.describe_log_streams(logGroupName=LOG_GROUP,
-                                            logStreamNamePrefix=args.job + "/")["logStreams"]
-        if not streams:
+        from .logs import job_logs
+        from .sdk import session
+        text = job_logs(session(), args.job)
+        if not text:
             print(f"No logs for job {args.job!r}.", file=sys.stderr)
             return 1
-        for stream in streams:
-            for event in logs.get_log_events(logGroupName=LOG_GROUP, startFromHead=True,
-                                             logStreamName=stream["logStreamName"])["events"]:
-                print(event["message"])
+        print(text)
         return 0
     print(log_file.read_text(), end="")
     return 0

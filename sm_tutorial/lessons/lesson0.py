@@ -1,0 +1,37 @@
+"""Lesson 0 exercises: where things run."""
+from ..exercises import Exercise, NotYet, require
+
+WHERE = {"estimator.fit()": "kernel", "model.fit() inside train.py": "job",
+         "pip install -r requirements.txt": "job", "sagemaker.Session()": "kernel",
+         "reading SM_CHANNEL_TRAIN": "job"}
+
+
+def _where(answer):
+    require(isinstance(answer, dict), "give a dict such as {'estimator.fit()': 'kernel', ...}.")
+    missing = sorted(set(WHERE) - set(answer))
+    require(not missing, f"say 'kernel' or 'job' for: {', '.join(missing)}.")
+    wrong = sorted(k for k, v in WHERE.items() if str(answer[k]).lower() != v)
+    require(not wrong, f"look again at: {', '.join(wrong)} (what runs your training script?).")
+    return "the kernel only defines and launches; the job runs the script and its installs."
+
+
+def _cpus(session, job_name, answer):
+    from ..exercises import finished_job
+    from ..logs import job_logs
+    finished_job(session, job_name)
+    text = job_logs(session, job_name)
+    require("CPUs:" in text, "run the welcome job first; its log prints the CPUs it saw.")
+    seen = int(text.split("CPUs:")[1].split()[0])
+    require(answer == seen, f"{answer!r} is not what the job printed; read its log (fit(logs=True)).")
+    return f"{seen} vCPUs, the count an ml.m5.xlarge reports; your laptop's own count does not matter."
+
+
+q1 = Exercise("kernel or job?", _where,
+              "The notebook kernel builds requests; everything inside train.py, and what prepares "
+              "its container, runs in the job.",
+              "{'estimator.fit()': 'kernel', 'model.fit() inside train.py': 'job',\n"
+              " 'pip install -r requirements.txt': 'job', 'sagemaker.Session()': 'kernel',\n"
+              " 'reading SM_CHANNEL_TRAIN': 'job'}")
+q2 = Exercise("CPUs in the job", _cpus,
+              "Look for 'CPUs:' in the log printed by estimator.fit(logs=True).",
+              "q2.check(sess, estimator.latest_training_job.name, 4)")

@@ -1,0 +1,194 @@
+"""Widgets for the lessons, each with a plain-text twin.
+
+In JupyterLab they are ipywidgets; their ``text/plain`` is the text twin, so nbval, a terminal
+or an exported notebook still show something meaningful (and stable).
+"""
+from __future__ import annotations
+
+import html
+import json
+import threading
+import time
+from pathlib import Path
+from typing import Any, Mapping
+
+import ipywidgets as w
+
+from .container import arguments, environment
+
+
+class _WithText(w.VBox):
+    """A VBox whose text/plain is ``self.text()`` instead of the widget's repr."""
+
+    def text(self) -> str:  # pragma: no cover - overridden
+        return ""
+
+    def _repr_mimebundle_(self, **kwargs):
+        bundle = super()._repr_mimebundle_(**kwargs)
+        bundle["text/plain"] = self.text()
+        return bundle
+
+
+# -- the container tree --------------------------------------------------------------------
+def tree_lines(root: Path, max_files: int = 6) -> list[str]:
+    """An indented listing of ``root`` (the job's /opt/ml), a few files per folder."""
+    lines = ["/opt/ml"]
+
+    def walk(folder: Path, depth: int) -> None:
+        entries = sorted(folder.iterdir(), key=lambda p: (not p.is_dir(), p.name))
+        files = [p for p in entries if not p.is_dir()]
+        for entry in entries:
+            if entry.is_dir():
+                lines.append("  " * depth + entry.name + "/")
+                walk(entry, depth + 1)
+        for entry in files[:max_files]:
+            size = entry.lstat().st_size if not entry.is_symlink() else 0
+            lines.append("  " * depth + f"{entry.name} ({size} B)")
+        if len(files) > max_files:
+            lines.append("  " * depth + f"... {len(files) - max_files} more files")
+    walk(root, 1)
+    return lines
+
+
+class ContainerTree(_WithText):
+    """Browse a finished job's /opt/ml: folders expand, files show their content."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self._viewer = w.HTML(value="<i>Click a file to see it.</i>")
+        super().__init__([w.HBox([self._folder(self.root, "/opt/ml"), self._viewer])])
+
+    def _folder(self, folder: Path, label: str) -> w.Widget:
+        children, titles = [], []
+        for entry in sorted(folder.iterdir(), key=lambda p: (not p.is_dir(), p.name)):
+            if entry.is_dir():
+                children.append(self._folder(entry, entry.name + "/"))
+                titles.append(entry.name + "/")
+        files = [e for e in sorted(folder.iterdir()) if not e.is_dir()]
+        buttons = [w.Button(description=f.name, layout=w.Layout(width="auto")) for f in files]
+        for button, path in zip(buttons, files):
+            button.on_click(lambda _, p=path: self.show(p))
+        box = w.VBox(([w.Accordion(children=children, titles=tuple(titles))] if children else []) + buttons)
+        return box if folder != self.root else w.VBox([w.HTML(f"<b>{label}</b>"), box])
+
+    def show(self, path: Path) -> str:
+        """Put a file's text in the viewer (also returned)."""
+        try:
+            text = path.read_text()[:4000]
+        except (UnicodeDecodeError, OSError):
+            text = f"({path.stat().st_size} bytes of binary data)"
+        if path.suffix == ".json":
+            try:
+                text = json.dumps(json.loads(text), indent=2)
+            except ValueError:
+                pass
+        self._viewer.value = f"<b>{html.escape(str(path.relative_to(self.root)))}</b><pre>{html.escape(text)}</pre>"
+        return text
+
+    def text(self) -> str:
+        return "\n".join(tree_lines(self.root))
+
+
+def container_tree(root: Path) -> ContainerTree:
+    return ContainerTree(root)
+
+
+# -- the job timeline ----------------------------------------------------------------------
+STAGES = ("Starting", "Downloading", "Training", "Uploading")
+
+
+def timeline_text(description: Mapping[str, Any]) -> str:
+    """``Starting -> Downloading -> Training -> Uploading -> Completed``."""
+    return " -> ".join(t["Status"] for t in description.get("SecondaryStatusTransitions", []))
+
+
+class JobTimeline(_WithText):
+    """A progress bar per stage of a job, updated while it runs."""
+
+    def __init__(self, session, job_name: str, poll: float = 0.1):
+        self.session, self.job_name, self.poll = session, job_name, poll
+        self._bars = {s: w.FloatProgress(min=0, max=1, description=s, bar_style="info") for s in STAGES}
+        self._status = w.HTML()
+        self.description: dict = {}
+        super().__init__([w.HTML(f"<b>Training job</b> {html.escape(job_name)}"),
+                          *self._bars.values(), self._status])
+
+    def refresh(self) -> dict:
+        d = self.session.describe_training_job(self.job_name)
+        self.description = d
+        seen = [t["Status"] for t in d.get("SecondaryStatusTransitions", [])]
+        for stage, bar in self._bars.items():
+            if stage in seen:
+                done = stage != seen[-1] or d["TrainingJobStatus"] != "InProgress"
+                bar.value = 1.0 if done else 0.5
+                bar.bar_style = "success" if done else "info"
+        final = d["TrainingJobStatus"]
+        self._status.value = f"Status: <b>{final}</b> ({d['SecondaryStatus']})" + (
+            f"<br>Reason: {html.escape(d['FailureReason'])}" if d.get("FailureReason") else "")
+        return d
+
+    def wait(self, timeout: float = 600) -> dict:
+        deadline = time.time() + timeout
+        while self.refresh()["TrainingJobStatus"] in ("InProgress", "Stopping") and time.time() < deadline:
+            time.sleep(self.poll)
+        return self.description
+
+    def text(self) -> str:
+        return f"Timeline of training job {self.job_name} (a live widget in JupyterLab)"
+
+
+def watch_job(session, job_name: str, timeout: float = 600) -> dict:
+    """Show a job's timeline widget, follow it to the end, then print the timeline as text."""
+    from IPython.display import display
+    timeline = JobTimeline(session, job_name)
+    display(timeline)
+    description = timeline.wait(timeout)
+    print(timeline_text(description))
+    return description
+
+
+# -- the hyperparameter explorer -----------------------------------------------------------
+def hyperparameter_views(hps: Mapping[str, Any]) -> dict[str, Any]:
+    """What one dict becomes on its way into the container: the wire, argv and SM_HP_*."""
+    wire = {k: json.dumps(v) for k, v in hps.items()}  # what framework estimators send
+    user = arguments.user_hyperparameters(wire)
+    env = {f"SM_HP_{k.upper()}": environment._format(v) for k, v in user.items()}
+    return {"wire": wire, "argv": arguments.to_cmd_args(user), "env": env}
+
+
+def hyperparameter_text(hps: Mapping[str, Any]) -> str:
+    views = hyperparameter_views(hps)
+    lines = ["wire (HyperParameters in CreateTrainingJob):"]
+    lines += [f"  {k!r}: {v!r}" for k, v in views["wire"].items()]
+    lines += ["argv (python train.py + these):", f"  {views['argv']}", "environment:"]
+    lines += [f"  {k}={v}" for k, v in views["env"].items()]
+    return "\n".join(lines)
+
+
+class HyperparameterExplorer(_WithText):
+    """Edit a hyperparameter dict (as Python) and watch the wire, argv and SM_HP_* change."""
+
+    def __init__(self, hps: Mapping[str, Any]):
+        self.hps = dict(hps)
+        self._editor = w.Textarea(value=repr(self.hps), layout=w.Layout(width="100%", height="80px"))
+        self._out = w.HTML()
+        self._editor.observe(self._changed, names="value")
+        self._render()
+        super().__init__([w.HTML("<b>hyperparameters=</b> (edit me)"), self._editor, self._out])
+
+    def _changed(self, change) -> None:
+        import ast
+        try:
+            value = ast.literal_eval(change["new"])
+            if not isinstance(value, dict):
+                raise ValueError("not a dict")
+            self.hps = value
+            self._render()
+        except (ValueError, SyntaxError) as error:
+            self._out.value = f"<i>Not a Python dict yet: {html.escape(str(error))}</i>"
+
+    def _render(self) -> None:
+        self._out.value = f"<pre>{html.escape(hyperparameter_text(self.hps))}</pre>"
+
+    def text(self) -> str:
+        return hyperparameter_text(self.hps)
