@@ -5,8 +5,8 @@ session and ``AWS_ENDPOINT_URL``); nothing in the SDK is replaced. Three setting
 offline, quiet and quick:
 - telemetry is opted out through the SDK's own config key, and the v2 deprecation notice is off;
 - that config is validated once, not on every lookup (the SDK re-validates it each time);
-- ``SimulatedSession`` keeps the SDK's polling loops but runs their clock faster: they sleep
-  5-30 s between checks because real jobs take minutes, a local job takes seconds.
+- ``SimulatedSession`` keeps the SDK's polling loops but runs their clock 25-100x faster: they
+  sleep 5-30 s between checks because real jobs take minutes; a local job takes seconds.
 """
 from __future__ import annotations
 
@@ -31,7 +31,8 @@ import sagemaker.utils  # noqa: E402
 
 TELEMETRY_OPT_OUT = {"SchemaVersion": "1.0",
                      "SageMaker": {"PythonSDK": {"Modules": {"TelemetryOptOut": True}}}}
-POLL_SPEEDUP = 100  # SDK sleeps of 5, 10 and 30 s become 0.05, 0.1 and 0.3 s
+LOGS_SPEEDUP = 100  # logs_for_job's sleeps of 5, 10 and 30 s become 0.05, 0.1 and 0.3 s
+WAIT_SPEEDUP = 25   # wait_for_job prints a dot per poll: 5 s become 0.2 s
 
 
 def _validate_once(validate):
@@ -52,19 +53,20 @@ if not getattr(sagemaker.utils.validate_sagemaker_config, "_sm_tutorial", False)
 
 class _PollClock:
     """Stands in for the ``time`` module inside ``sagemaker.session``. In a thread that is
-    waiting on a simulated job, ``sleep(s)`` sleeps s/POLL_SPEEDUP and ``time()`` moves ahead by
+    waiting on a simulated job, ``sleep(s)`` sleeps s/speedup and ``time()`` moves ahead by
     the full s, so the SDK's own loops see the intervals they expect. Elsewhere it is ``time``."""
 
     def __init__(self):
         self._local = threading.local()
 
-    def fast(self):
+    def fast(self, speedup: float):
         clock = self
 
         class _Fast:
             def __enter__(self):
                 clock._local.depth = getattr(clock._local, "depth", 0) + 1
                 clock._local.offset = getattr(clock._local, "offset", 0.0)
+                clock._local.speedup = speedup
 
             def __exit__(self, *exc):
                 clock._local.depth -= 1
@@ -75,8 +77,9 @@ class _PollClock:
 
     def sleep(self, seconds):
         if self._active():
-            self._local.offset += seconds - seconds / POLL_SPEEDUP
-            seconds = seconds / POLL_SPEEDUP
+            real = seconds / self._local.speedup
+            self._local.offset += seconds - real
+            seconds = real
         _time.sleep(seconds)
 
     def time(self):
@@ -95,11 +98,11 @@ class SimulatedSession(sagemaker.Session):
     """A ``sagemaker.Session`` against the local endpoint; only its waiting is quicker."""
 
     def wait_for_job(self, job, poll=5):
-        with _CLOCK.fast():
+        with _CLOCK.fast(WAIT_SPEEDUP):
             return super().wait_for_job(job, poll)
 
     def logs_for_job(self, job_name, wait=False, poll=10, log_type="All", timeout=None):
-        with _CLOCK.fast():
+        with _CLOCK.fast(LOGS_SPEEDUP):
             return super().logs_for_job(job_name, wait, poll, log_type, timeout)
 
 

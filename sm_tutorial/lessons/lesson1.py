@@ -1,0 +1,39 @@
+"""Lesson 1 exercises: an Estimator defines a job; fit() launches it."""
+from ..exercises import Exercise, finished_job, require
+
+
+def _defined(estimator):
+    require(estimator is not None and hasattr(estimator, "instance_type"),
+            "pass the Estimator object you built (not a job name).")
+    require(estimator.instance_type == "ml.c5.xlarge",
+            f"instance_type is {estimator.instance_type!r}; the job should ask for 'ml.c5.xlarge'.")
+    require(estimator.max_run == 600, f"max_run is {estimator.max_run}; cap the job at 600 seconds.")
+    require(estimator.base_job_name == "digits-c5",
+            f"base_job_name is {estimator.base_job_name!r}; use 'digits-c5' so jobs are easy to find.")
+    require(getattr(estimator, "latest_training_job", None) is None,
+            "this one should only be defined, not launched: build a fresh Estimator without fit().")
+    return "nothing has run yet: an Estimator is a job definition, fit() is what launches it."
+
+
+def _reattached(session, job_name, estimator):
+    d = finished_job(session, job_name)
+    require(d["TrainingJobStatus"] == "Completed", f"job {job_name} ended {d['TrainingJobStatus']}: "
+            f"{d.get('FailureReason', '')}")
+    require(estimator is not None and getattr(estimator, "latest_training_job", None) is not None
+            and estimator.latest_training_job.name == job_name,
+            "pass the Estimator returned by Estimator.attach(job_name).")
+    require(estimator.model_data.endswith(f"/{job_name}/output/model.tar.gz"),
+            "the attached estimator does not point at this job's model.tar.gz.")
+    return f"reattached to {job_name}; its model is at estimator.model_data."
+
+
+q1 = Exercise("define a job", _defined,
+              "Estimator(..., instance_type=..., max_run=..., base_job_name=...) and no .fit().",
+              'Estimator(entry_point="train.py", source_dir=SOURCE_DIR, image_uri=image, role=role,\n'
+              '          instance_type="ml.c5.xlarge", instance_count=1, max_run=600,\n'
+              '          base_job_name="digits-c5", sagemaker_session=sess)')
+q2 = Exercise("launch, let go, reattach", _reattached,
+              "fit(wait=False) returns at once; Estimator.attach(name, sagemaker_session=sess) waits "
+              "for the job and gives you an estimator for it.",
+              "est.fit(inputs, wait=False)\nname = est.latest_training_job.name\n"
+              "attached = Estimator.attach(name, sagemaker_session=sess)\nq2.check(sess, name, attached)")
