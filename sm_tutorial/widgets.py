@@ -30,12 +30,21 @@ class _WithText(w.VBox):
 
 
 # -- the container tree --------------------------------------------------------------------
+HIDDEN = ("build", "__pycache__")  # pip's build debris in code/, not part of the contract
+
+
+def _entries(folder: Path) -> list[Path]:
+    return sorted((p for p in folder.iterdir()
+                   if p.name not in HIDDEN and not p.name.endswith(".egg-info")),
+                  key=lambda p: (not p.is_dir(), p.name))
+
+
 def tree_lines(root: Path, max_files: int = 6) -> list[str]:
     """An indented listing of ``root`` (the job's /opt/ml), a few files per folder."""
     lines = ["/opt/ml"]
 
     def walk(folder: Path, depth: int) -> None:
-        entries = sorted(folder.iterdir(), key=lambda p: (not p.is_dir(), p.name))
+        entries = _entries(folder)
         files = [p for p in entries if not p.is_dir()]
         for entry in entries:
             if entry.is_dir():
@@ -60,11 +69,11 @@ class ContainerTree(_WithText):
 
     def _folder(self, folder: Path, label: str) -> w.Widget:
         children, titles = [], []
-        for entry in sorted(folder.iterdir(), key=lambda p: (not p.is_dir(), p.name)):
+        for entry in _entries(folder):
             if entry.is_dir():
                 children.append(self._folder(entry, entry.name + "/"))
                 titles.append(entry.name + "/")
-        files = [e for e in sorted(folder.iterdir()) if not e.is_dir()]
+        files = [e for e in _entries(folder) if not e.is_dir()]
         buttons = [w.Button(description=f.name, layout=w.Layout(width="auto")) for f in files]
         for button, path in zip(buttons, files):
             button.on_click(lambda _, p=path: self.show(p))

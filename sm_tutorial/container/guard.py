@@ -38,10 +38,10 @@ def _hook(event, args):
         return
     variable = next((v for prefix, v in _HINTS if path.startswith(prefix)),
                     "SM_MODEL_DIR, SM_CHANNEL_<NAME> or SM_OUTPUT_DATA_DIR")
-    base = os.environ.get("SAGEMAKER_BASE_DIR", "the job's container root")
     raise PermissionError(
         f"{path}: this script uses a literal /opt/ml path. Read the location from "
-        f"{variable} instead (here /opt/ml is {base}); the same code then works on AWS too.")
+        f"{variable} instead (in this simulation /opt/ml is a folder of the course workspace, "
+        "$SAGEMAKER_BASE_DIR); the same code then works on AWS too.")
 
 
 sys.addaudithook(_hook)
