@@ -17,6 +17,7 @@ _PUBLIC = {
     "upload_digits": "course_data", "local_path": "course_data",
     "workspace": "local_jobs", "job_root": "local_jobs", "cleanup_jobs": "local_jobs",
     "PipeModeDataset": "container.pipe_mode", "job_logs": "logs",
+    "download": "results", "extract": "results",
 }
 __all__ = sorted(_PUBLIC) + ["__version__"]
 

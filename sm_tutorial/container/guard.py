@@ -13,7 +13,8 @@ _HINTS = (
     ("/opt/ml/input/config", "SM_INPUT_CONFIG_DIR"),
     ("/opt/ml/output/data", "SM_OUTPUT_DATA_DIR"),
     ("/opt/ml/output", "SM_OUTPUT_DIR"),
-    ("/opt/ml/checkpoints", "the checkpoint path from your estimator (default /opt/ml/checkpoints)"),
+    ("/opt/ml/checkpoints", "os.path.join(os.environ.get('SAGEMAKER_BASE_DIR', '/opt/ml'), "
+                            "'checkpoints')"),
 )
 _EVENTS = {"open", "os.mkdir", "os.rename", "os.remove", "os.listdir", "os.scandir", "shutil.copyfile"}
 

@@ -30,6 +30,10 @@ def parse_args():
     parser.add_argument("--train", default=os.environ.get("SM_CHANNEL_TRAIN"))
     parser.add_argument("--validation", default=os.environ.get("SM_CHANNEL_VALIDATION"))
     parser.add_argument("--output-data-dir", default=os.environ.get("SM_OUTPUT_DATA_DIR"))
+    # Checkpoints have no SM_ variable: AWS uses /opt/ml/checkpoints (SAGEMAKER_BASE_DIR
+    # moves /opt/ml, as the course's simulation does).
+    parser.add_argument("--checkpoint-dir", default=os.path.join(
+        os.environ.get("SAGEMAKER_BASE_DIR", "/opt/ml"), "checkpoints"))
     return parser.parse_args()
 
 
@@ -81,8 +85,11 @@ def main():
     ])
     model.compile(optimizer=tf.keras.optimizers.Adam(args.learning_rate),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    checkpoint = tf.keras.callbacks.ModelCheckpoint(
+        os.path.join(args.checkpoint_dir, "epoch-{epoch:02d}.weights.h5"), save_weights_only=True)
     history = model.fit(train, validation_data=validation, epochs=args.epochs, verbose=2,
-                        shuffle=False)  # the tf.data pipeline already shuffles
+                        shuffle=False,  # the tf.data pipeline already shuffles
+                        callbacks=[checkpoint])
     model.save(os.path.join(args.sm_model_dir, "digits.keras"))
     metrics = {k: [round(float(v), 4) for v in values] for k, values in history.history.items()}
     with open(os.path.join(args.output_data_dir, "metrics.json"), "w") as f:
