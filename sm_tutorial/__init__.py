@@ -8,7 +8,11 @@
 Names are imported on first use, so a training script can use ``sm_tutorial.PipeModeDataset``
 without loading the SageMaker SDK.
 """
+import os
 from importlib import import_module
+
+# Before anything imports the SDK: its v2 notice is noise in a course that chose v2 on purpose.
+os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
 
 __version__ = "0.1.0"
 

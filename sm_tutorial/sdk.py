@@ -116,17 +116,32 @@ def endpoint_url() -> str:
     global _endpoint
     attached = os.environ.get(settings.ENDPOINT_ENV)
     if attached:
-        from .platform.endpoint import wait_until_up
-        if not wait_until_up(attached, timeout=5):
+        from .platform.endpoint import identify
+        identity = identify(attached, timeout=5)
+        if identity is None:
             raise ConnectionError(
                 f"{settings.ENDPOINT_ENV}={attached} does not answer. Start it with "
                 "`sm-tutorial serve`, or unset the variable to run an endpoint in this kernel.")
+        _notice_restart(attached.rstrip("/"), identity)
         return attached.rstrip("/")
     with _endpoint_lock:
         if _endpoint is None:
             from .platform.endpoint import Endpoint
             _endpoint = Endpoint().start()
         return _endpoint.url
+
+
+def _notice_restart(url: str, identity: dict) -> None:
+    """Say so when `sm-tutorial serve` was restarted since this workspace last used it."""
+    import json
+    seen_file = settings.workspace() / "endpoints-seen.json"
+    seen = json.loads(seen_file.read_text()) if seen_file.exists() else {}
+    if seen.get(url) not in (None, identity["id"]):
+        print(f"Note: the local endpoint at {url} was restarted since you last used it. Its S3 "
+              "buckets and logs lived in memory and are gone (finished jobs' folders remain). "
+              "Upload your data again, e.g. sm_tutorial.upload_digits(sess).")
+    seen[url] = identity["id"]
+    seen_file.write_text(json.dumps(seen))
 
 
 def local_endpoint():

@@ -53,14 +53,31 @@ def channel_objects(storage, source: dict) -> list[S3Object]:
             for o in storage.list(uri)]
 
 
+class OutsideChannel(ValueError):
+    """An S3 key whose path below the prefix climbs out of the channel folder."""
+
+
+def check_inside(folder: Path, objects: list[S3Object]) -> None:
+    """Refuse the whole channel before anything is written if one key would escape."""
+    for obj in objects:
+        _inside(folder, obj)
+
+
+def _inside(folder: Path, obj: S3Object) -> Path:
+    target = (folder / obj.relative).resolve()
+    if folder.resolve() not in target.parents:
+        raise OutsideChannel(f"S3 key {obj.key!r} would be written outside the channel folder "
+                             f"(its path below the prefix is {obj.relative!r}); nothing was "
+                             "written. Rename the object without '..' or a leading '/'.")
+    return target
+
+
 def download(storage, objects: list[S3Object], folder: Path) -> int:
     """File mode: copy each object to ``folder/<relative>``; returns the bytes copied."""
-    root = folder.resolve()
+    check_inside(folder, objects)
     folder.mkdir(parents=True, exist_ok=True)
     for obj in objects:
-        target = (folder / obj.relative).resolve()
-        if root not in target.parents:
-            raise ValueError(f"S3 key {obj.key!r} would land outside {folder}")
+        target = _inside(folder, obj)
         target.parent.mkdir(parents=True, exist_ok=True)
         storage.s3.download_file(obj.bucket, obj.key, str(target))
     return sum(o.size for o in objects)
@@ -233,11 +250,10 @@ class FastFileChannel:
                 for o in self.objects}
 
     def start(self) -> "FastFileChannel":
-        root = self.channel_dir.resolve()
+        check_inside(self.channel_dir, self.objects)
+        self.channel_dir.mkdir(parents=True, exist_ok=True)
         for obj in self.objects:
             link = self.channel_dir / obj.relative
-            if root not in link.resolve().parents:
-                raise ValueError(f"S3 key {obj.key!r} would land outside {self.channel_dir}")
             link.parent.mkdir(parents=True, exist_ok=True)
             (self.store_dir / obj.relative).parent.mkdir(parents=True, exist_ok=True)
             link.symlink_to(self.store_dir / obj.relative)

@@ -5,8 +5,10 @@ or ``AWS_ENDPOINT_URL``."""
 from __future__ import annotations
 
 import io
+import json
 import threading
 import time
+import uuid
 from pathlib import Path
 
 import boto3
@@ -20,6 +22,7 @@ from . import api
 from .service import TrainingService
 
 LOOPBACK = "127.0.0.1"
+HEALTH_PATH = "/sm-tutorial/health"
 
 
 class _QuietHandler(MotoRequestHandler):
@@ -41,6 +44,7 @@ class Endpoint:
         self.url = f"http://{LOOPBACK}:{self.port}"
         self._thread: threading.Thread | None = None
         self.service: TrainingService | None = None
+        self.id, self.started = uuid.uuid4().hex, time.time()
 
     def client(self, service: str):
         """A boto3 client for this endpoint, with the simulated account's credentials."""
@@ -49,6 +53,11 @@ class Endpoint:
                             **{k.lower(): v for k, v in settings.FAKE_CREDENTIALS.items()})
 
     def _app(self, environ, start_response):
+        if environ.get("PATH_INFO") == HEALTH_PATH:  # who am I: lets clients notice a restart
+            payload = json.dumps({"id": self.id, "started": self.started}).encode()
+            start_response("200 OK", [("Content-Type", "application/json"),
+                                      ("Content-Length", str(len(payload)))])
+            return [payload]
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         if self.service is not None and target.startswith("SageMaker."):
             length = int(environ.get("CONTENT_LENGTH") or 0)
@@ -85,14 +94,14 @@ class Endpoint:
             self._thread.join(timeout=5)
 
 
-def wait_until_up(url: str, timeout: float = 10.0) -> bool:
-    """True once an endpoint answers at ``url`` (used to attach to `sm-tutorial serve`)."""
+def identify(url: str, timeout: float = 10.0) -> dict | None:
+    """The identity ({"id", "started"}) of the endpoint at ``url`` once it answers, else None."""
     import urllib.request
     deadline = time.time() + timeout
     while time.time() < deadline:
         try:
-            urllib.request.urlopen(url + "/moto-api/", timeout=1).close()
-            return True
+            with urllib.request.urlopen(url.rstrip("/") + HEALTH_PATH, timeout=1) as answer:
+                return json.loads(answer.read())
         except Exception:
             time.sleep(0.1)
-    return False
+    return None

@@ -7,6 +7,7 @@ import os
 import shlex
 import signal
 import subprocess
+import tarfile
 import threading
 import time
 import traceback
@@ -14,7 +15,9 @@ from pathlib import Path
 
 from ..container import arguments, environment, layout, process
 from ..container.layout import ContainerRoot
-from . import channels
+from botocore.exceptions import ClientError
+
+from . import channels, hints
 from .artifacts import pack, unpack
 from .cloudwatch import LogStream
 from .instances import INSTANCE_TYPES
@@ -24,6 +27,23 @@ from .storage import Storage
 FAILURE_REASON_LIMIT = 1024
 OUT_OF_MEMORY = ("OutOfMemoryError: Please use an instance type with more memory, or reduce the "
                  "size of job data processed on an instance.")
+
+
+def stop_orphan(job_folder: Path) -> bool:
+    """Kill the script of a job whose endpoint died (kernel killed) if it still runs.
+    The PID is trusted only if that process still works in this job's code/ folder."""
+    pid_file = job_folder / "process.json"
+    if not pid_file.exists():
+        return False
+    record = json.loads(pid_file.read_text())
+    pid_file.unlink()
+    try:
+        if os.readlink(f"/proc/{record['pid']}/cwd") != record["code"]:
+            return False
+        os.killpg(record["pid"], signal.SIGKILL)
+        return True
+    except (OSError, KeyError):
+        return False  # gone already, or not ours, or no /proc (macOS): nothing to do
 
 
 class JobFailed(Exception):
@@ -115,14 +135,23 @@ class JobRunner:
             archive = self.storage.download(submit, self.job.folder / "sourcedir.tar.gz")
         except Exception as error:
             raise JobFailed(f"ClientError: could not fetch the source code from {submit}: {error}")
-        unpack(archive, self.root.code)
+        try:
+            unpack(archive, self.root.code)
+        except (tarfile.TarError, OSError) as error:
+            raise JobFailed(f"ClientError: the source archive {submit} has a member that would "
+                            f"land outside /opt/ml/code ({type(error).__name__}: {error}); nothing "
+                            "was extracted outside the job. Remove absolute paths, '..' and "
+                            "links pointing out of source_dir.")
         archive.unlink()
         lines = []
         default_mode = r["AlgorithmSpecification"].get("TrainingInputMode", "File")
         for channel in r.get("InputDataConfig") or []:
             name, source = channel["ChannelName"], channel["DataSource"]["S3DataSource"]
             mode = channel.get("InputMode") or default_mode
-            objects = channels.channel_objects(self.storage, source)
+            try:
+                objects = channels.channel_objects(self.storage, source)
+            except ClientError:  # NoSuchBucket, or a ManifestFile that is not there
+                objects = []
             if not objects:
                 uri, bucket = source["S3Uri"], source["S3Uri"].split("/")[2]
                 raise JobFailed(
@@ -130,7 +159,7 @@ class JobRunner:
                     f"given in input data source. Please ensure that the bucket exists in the "
                     f"selected region ({self.region}), that objects exist under that S3 prefix, "
                     f'and that the role "{r["RoleArn"]}" has "s3:ListBucket" permissions on '
-                    f'bucket "{bucket}".')
+                    f'bucket "{bucket}".' + hints.EMPTY_CHANNEL)
             size = sum(o.size for o in objects)
             if mode == "Pipe":
                 self.streamed.append(channels.PipeChannel(
@@ -138,12 +167,19 @@ class JobRunner:
                     channel.get("RecordWrapperType", "None"), channel.get("CompressionType", "None")))
                 verb = "streamed on demand (Pipe)"
             elif mode == "FastFile":
+                try:
+                    channels.check_inside(self.root.channel(name), objects)
+                except channels.OutsideChannel as error:
+                    raise JobFailed(f"ClientError: Data download failed: {error}")
                 self.streamed.append(channels.FastFileChannel(
                     self.storage, name, objects, self.root.channel(name),
                     self.job.folder / "fastfile-store" / name, prefetch=self.fastfile_prefetch))
                 verb = "listed, fetched on first read (FastFile)"
             else:
-                channels.download(self.storage, objects, self.root.channel(name))
+                try:
+                    channels.download(self.storage, objects, self.root.channel(name))
+                except channels.OutsideChannel as error:
+                    raise JobFailed(f"ClientError: Data download failed: {error}")
                 verb = "downloaded (File)"
             lines.append(f"Channel {name}: {len(objects)} objects ({size / 1e6:.2f} MB) {verb} "
                          f"from {source['S3Uri']}")
@@ -211,6 +247,8 @@ class JobRunner:
             (self.job.folder / "fastfile.json").write_text(json.dumps(fastfile))
         try:
             proc = process.start(self.root, argv, env)
+            pid_file = self.job.folder / "process.json"  # lets a later endpoint stop an orphan
+            pid_file.write_text(json.dumps({"pid": proc.pid, "code": str(self.root.code)}))
             reader = threading.Thread(target=self._pump, args=(proc,), daemon=True)
             reader.start()
             outcome = self._supervise(proc, deadline)
@@ -218,16 +256,19 @@ class JobRunner:
         finally:
             for channel in self.streamed:
                 channel.stop()
+            (self.job.folder / "process.json").unlink(missing_ok=True)
         self.exit_code = proc.returncode
         if outcome != "Completed":
             return outcome
         if proc.returncode == 137 or proc.returncode == -signal.SIGKILL:
             raise JobFailed(OUT_OF_MEMORY)
         if proc.returncode != 0:
+            error = self._last_error()
             raise JobFailed(
                 "AlgorithmError: ExecuteUserScriptError:\n"
-                f"ExitCode {proc.returncode}\nErrorMessage \"{self._last_error()}\"\n"
-                f"Command \"{shlex.join(shown)}\", exit code: {proc.returncode}")
+                f"ExitCode {proc.returncode}\nErrorMessage \"{error}\"\n"
+                f"Command \"{shlex.join(shown)}\", exit code: {proc.returncode}"
+                + hints.for_script_error(error, self.job.request))
         return "Completed"
 
     def _pump(self, proc: subprocess.Popen) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from .errors import validation
 from .job import TERMINAL, TrainingJob
-from .runner import JobRunner
+from .runner import JobRunner, stop_orphan
 from .storage import Storage
 from .validation import check_create_training_job, check_job_name, name_in_use, not_found
 
@@ -31,6 +31,7 @@ class TrainingService:
                 self._jobs[job.name] = job
             except (OSError, ValueError, KeyError):
                 continue  # a half-written folder: not a job AWS would know either
+            stop_orphan(saved.parent)
 
     def create_training_job(self, request: dict[str, Any]) -> dict[str, Any]:
         check_create_training_job(request)
