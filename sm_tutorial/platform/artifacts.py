@@ -22,5 +22,9 @@ def unpack(archive: Path, folder: Path) -> list[str]:
     """Extract into ``folder`` and refuse any member that would land outside it."""
     folder.mkdir(parents=True, exist_ok=True)
     with tarfile.open(archive) as tar:
-        tar.extractall(folder, filter="data")
-        return tar.getnames()
+        members = tar.getmembers()
+        for member in members:  # the "data" filter would quietly make these relative: refuse
+            if member.name.startswith("/"):
+                raise tarfile.AbsolutePathError(member)
+        tar.extractall(folder, members=members, filter="data")
+        return [m.name for m in members]
