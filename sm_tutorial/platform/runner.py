@@ -13,10 +13,10 @@ import time
 import traceback
 from pathlib import Path
 
-from ..container import arguments, environment, layout, process
-from ..container.layout import ContainerRoot
 from botocore.exceptions import ClientError
 
+from ..container import arguments, environment, layout, process
+from ..container.layout import ContainerRoot
 from . import channels, hints
 from .artifacts import pack, unpack
 from .cloudwatch import LogStream
