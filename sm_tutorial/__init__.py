@@ -11,13 +11,18 @@ without loading the SageMaker SDK.
 import os
 from importlib import import_module
 
-# Before anything imports the SDK: its v2 notice is noise in a course that chose v2 on purpose.
+# Before anything imports the SDK: its v2 notice is noise in a course that chose v2 on purpose,
+# and in simulated mode nothing may leave this machine, not even the SDK's import-time probe of
+# the EC2 metadata address (169.254.169.254).
 os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
+if os.environ.get("SM_TUTORIAL_MODE", "local").strip().lower() in ("", "local"):
+    os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
 
 __version__ = "0.1.0"
 
 _PUBLIC = {
-    "session": "sdk", "role": "sdk", "endpoint_url": "sdk",
+    "session": "sdk", "role": "sdk", "endpoint_url": "sdk", "current_mode": "sdk",
+    "cleanup": "aws_mode",
     "upload_digits": "course_data", "local_path": "course_data",
     "workspace": "local_jobs", "job_root": "local_jobs", "cleanup_jobs": "local_jobs",
     "PipeModeDataset": "container.pipe_mode", "job_logs": "logs",

@@ -26,7 +26,26 @@ def cmd_doctor(args) -> int:
     from .doctor import check_all, report
     text, code = report(check_all())
     print(text)
+    if args.aws:
+        from .aws_mode import preflight
+        print("\nAWS preflight (for live demos):")
+        results = preflight()
+        for ok, line in results:
+            print(f"{'ok ' if ok else 'FIX'}  {line}")
+        code = code or (0 if all(ok for ok, _ in results) else 1)
     return code
+
+
+def cmd_cleanup(args) -> int:
+    from .aws_mode import cleanup
+    from .sdk import session
+    if args.aws:
+        cleanup(session(mode="aws"), dry_run=args.dry_run)
+    else:
+        from .local_jobs import cleanup_jobs
+        removed = cleanup_jobs()
+        print(f"Removed {len(removed)} finished job folder(s) from the workspace.")
+    return 0
 
 
 def cmd_serve(args) -> int:
@@ -122,7 +141,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--port", type=int, default=8888)
     p.add_argument("--no-browser", action="store_true")
     p.set_defaults(func=cmd_lab)
-    sub.add_parser("doctor", help="check this machine and say what to fix").set_defaults(func=cmd_doctor)
+    p = sub.add_parser("doctor", help="check this machine and say what to fix")
+    p.add_argument("--aws", action="store_true", help="also check the AWS account for a live demo")
+    p.set_defaults(func=cmd_doctor)
+    p = sub.add_parser("cleanup", help="remove finished jobs' folders (--aws: the course's AWS jobs and objects)")
+    p.add_argument("--aws", action="store_true")
+    p.add_argument("--dry-run", action="store_true", help="with --aws: only list what would go")
+    p.set_defaults(func=cmd_cleanup)
     p = sub.add_parser("serve", help="run the local AWS endpoint for several notebooks and the CLI")
     p.add_argument("--port", type=int, default=4566)
     p.set_defaults(func=cmd_serve)

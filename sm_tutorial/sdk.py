@@ -159,16 +159,19 @@ def _point_clients_at(url: str) -> None:
         os.environ.pop(name, None)
 
 
-def session(mode: str | None = None) -> sagemaker.Session:
-    """A real ``sagemaker.Session``: simulated (default) or, later, on a real AWS account."""
+def session(mode: str | None = None, confirm_costs: bool | None = None) -> sagemaker.Session:
+    """A real ``sagemaker.Session``: simulated (default), or on the AWS account your
+    credentials name with ``mode="aws"`` (see ``sm_tutorial.aws_mode`` for its guardrails)."""
+    global _mode
     mode = (mode or settings.mode()).lower()
     if mode == "aws":
-        raise NotImplementedError(
-            "Real-AWS mode is not available in this version of sm-tutorial. "
-            "Unset SM_TUTORIAL_MODE (or use mode='local') to run the simulated course.")
+        from .aws_mode import aws_session
+        _mode = "aws"
+        return aws_session(confirm_costs, config=TELEMETRY_OPT_OUT)
     if mode != "local":
         raise ValueError(f"mode={mode!r}: use 'local' (simulated) or 'aws'.")
     url = endpoint_url()
+    _mode = "local"
     _point_clients_at(url)
     boto_session = boto3.Session(region_name=settings.REGION)
     s3 = boto_session.client("s3")
@@ -182,6 +185,18 @@ def session(mode: str | None = None) -> sagemaker.Session:
                             sagemaker_config=TELEMETRY_OPT_OUT)
 
 
-def role() -> str:
-    """The execution role ARN the course's jobs run under."""
+def role(session=None) -> str:
+    """The execution role ARN the course's jobs run under (in AWS mode: SM_TUTORIAL_ROLE_ARN,
+    or the Studio notebook's own role)."""
+    if current_mode() == "aws":
+        from .aws_mode import aws_role
+        return aws_role(session)
     return settings.ROLE_ARN
+
+
+_mode: str | None = None
+
+
+def current_mode() -> str:
+    """The mode of the last session() in this process, else SM_TUTORIAL_MODE."""
+    return _mode or settings.mode()

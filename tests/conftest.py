@@ -12,6 +12,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")  # before any test imports the SDK
+os.environ["AWS_EC2_METADATA_DISABLED"] = "true"  # no probe of 169.254.169.254, ever, in tests
 os.environ.setdefault("SM_TUTORIAL_WORKSPACE", str(Path(os.environ.get("TMPDIR", "/tmp")) /
                                                  f"sm-tutorial-tests-{os.getpid()}"))
 

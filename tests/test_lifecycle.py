@@ -1,5 +1,6 @@
 """Job outcomes as AWS reports them: failures, stop, max runtime, logs, requirements, checkpoints."""
 import time
+from pathlib import Path
 
 import pytest
 from sagemaker.exceptions import UnexpectedStatusException
@@ -152,8 +153,15 @@ def test_requirements_installed_into_the_job_only(sess, source, tmp_path):
     (pkg / "pyproject.toml").write_text(
         '[build-system]\nrequires=["setuptools"]\nbuild-backend="setuptools.build_meta"\n'
         '[project]\nname="tinypkg"\nversion="1.0"\n')
+    import subprocess, sys
+    wheels = tmp_path / "wheels"
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-build-isolation", "--no-deps",
+                    "-w", str(wheels), str(pkg)], check=True, capture_output=True)  # offline build
+    wheel = next(wheels.glob("tinypkg-*.whl"))
     src = source("import tinypkg; print('tinypkg says', tinypkg.VALUE)\n",
-                 {"requirements.txt": f"{pkg}\n"})
+                 {"requirements.txt": f"wheels/{wheel.name}\n"})
+    (Path(src) / "wheels").mkdir()
+    (Path(src) / "wheels" / wheel.name).write_bytes(wheel.read_bytes())
     est = estimator(sess, src)
     est.fit(logs=False)
     assert est.latest_training_job.describe()["TrainingJobStatus"] == "Completed"
