@@ -13,13 +13,11 @@ from . import settings
 
 
 def cmd_lab(args) -> int:
-    notebooks = settings.REPO_ROOT / "notebooks"
-    argv = [sys.executable, "-m", "jupyter", "lab", f"--notebook-dir={notebooks}",
-            "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={args.port}"]
-    if args.no_browser:
-        argv.append("--no-browser")
-    print(f"Opening the course in JupyterLab (simulated mode: {settings.mode()}). Ctrl-C stops it.")
-    os.execv(sys.executable, argv)
+    from .lab import lab_command
+    argv = lab_command(Path(args.notebook_dir), port=args.port, open_browser=not args.no_browser,
+                       expose_app=args.expose_app)
+    print(f"Opening the course in JupyterLab (mode: {settings.mode()}). Ctrl-C stops it.", flush=True)
+    os.execv(argv[0], argv)
 
 
 def cmd_doctor(args) -> int:
@@ -140,6 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("lab", help="open the course in JupyterLab")
     p.add_argument("--port", type=int, default=8888)
     p.add_argument("--no-browser", action="store_true")
+    p.add_argument("--notebook-dir", default=str(settings.REPO_ROOT / "notebooks"))
+    p.add_argument("--expose-app", action="store_true", help=argparse.SUPPRESS)  # browser tests
     p.set_defaults(func=cmd_lab)
     p = sub.add_parser("doctor", help="check this machine and say what to fix")
     p.add_argument("--aws", action="store_true", help="also check the AWS account for a live demo")

@@ -16,7 +16,15 @@ MODES = ("File", "FastFile", "Pipe")
 # record and when it finished. No TensorFlow import, so its start-up does not blur the numbers.
 READER = r'''
 import glob, json, os, struct, time
-from sm_tutorial.container.pipe_mode import read_tfrecords
+
+def read_tfrecords(stream):  # length, CRC, payload, CRC; self-contained so it runs on AWS too
+    while True:
+        header = stream.read(12)
+        if not header:
+            return
+        length = struct.unpack("<Q", header[:8])[0]
+        yield stream.read(length + 4)[:length]
+
 mode = json.load(open(os.environ["SM_INPUT_CONFIG_DIR"] + "/inputdataconfig.json"))["train"]["TrainingInputMode"]
 first, records, size = None, 0, 0
 if mode == "Pipe":
@@ -87,7 +95,8 @@ def time_input_mode(session, role: str, uri: str, mode: str) -> dict:
     from sagemaker.estimator import Estimator
     from sagemaker.inputs import TrainingInput
 
-    from .local_jobs import job_root
+    import io
+    import tarfile
     source = Path(tempfile.mkdtemp(prefix="sm-measure-"))
     (source / "train.py").write_text(READER)
     estimator = Estimator(
@@ -100,7 +109,11 @@ def time_input_mode(session, role: str, uri: str, mode: str) -> dict:
         name = estimator.latest_training_job.name
         while session.describe_training_job(name)["TrainingJobStatus"] == "InProgress":
             time.sleep(0.05)  # quietly: the SDK's own wait prints a line per status
-    timing = json.loads((job_root(name) / "output" / "data" / "timing.json").read_text())
+    output = estimator.model_data.replace("model.tar.gz", "output.tar.gz")
+    bucket, key = output[5:].split("/", 1)
+    body = session.boto_session.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+    with tarfile.open(fileobj=io.BytesIO(body)) as tar:
+        timing = json.load(tar.extractfile("timing.json"))
     return {"mode": mode, "first_record_s": timing["first"] - started,
             "epoch_s": timing["end"] - started, "records": timing["records"],
             "mib": timing["bytes"] / 2**20, "extra_memory_mib": (memory.peak - memory.base) / 2**20}

@@ -200,3 +200,8 @@ _mode: str | None = None
 def current_mode() -> str:
     """The mode of the last session() in this process, else SM_TUTORIAL_MODE."""
     return _mode or settings.mode()
+
+
+def simulated() -> bool:
+    """True in simulated mode: lessons use it to skip what exists only locally (job folders)."""
+    return current_mode() == "local"

@@ -77,7 +77,8 @@ class ContainerTree(_WithText):
         buttons = [w.Button(description=f.name, layout=w.Layout(width="auto")) for f in files]
         for button, path in zip(buttons, files):
             button.on_click(lambda _, p=path: self.show(p))
-        box = w.VBox(([w.Accordion(children=children, titles=tuple(titles))] if children else []) + buttons)
+        box = w.VBox(([w.Accordion(children=children, titles=tuple(titles))] if children else []) + buttons,
+                     layout=w.Layout(min_width="260px"))
         return box if folder != self.root else w.VBox([w.HTML(f"<b>{label}</b>"), box])
 
     def show(self, path: Path) -> str:
