@@ -120,10 +120,10 @@ def click_text(browser, text):
 def test_lab_settings(lab, browser):
     open_notebook(browser, lab, "00_welcome.ipynb")
     assert browser.execute_script("return document.body.dataset.jpThemeLight") == "true"
-    settings = browser.execute_script(
-        "return window.jupyterapp.serviceManager.settings.fetch("
-        "'@jupyterlab/apputils-extension:notification').then(s => s.composite);")
-    assert settings["fetchNews"] == "false" and settings["checkForUpdates"] is False
+    schema = browser.execute_script(  # overrides.json becomes the schema's defaults
+        "return fetch('/lab/api/settings/@jupyterlab/apputils-extension:notification?token=' +"
+        " arguments[0]).then(r => r.json()).then(j => j.schema.properties);", TOKEN)
+    assert schema["fetchNews"]["default"] == "false" and schema["checkForUpdates"]["default"] is False
     assert browser.execute_script(
         "return window.jupyterapp.hasPlugin('@jupyter-widgets/jupyterlab-manager:plugin')")
     listing = browser.execute_script(

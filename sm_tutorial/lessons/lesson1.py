@@ -29,11 +29,12 @@ def _reattached(session, job_name, estimator):
 
 q1 = Exercise("define a job", _defined,
               "Estimator(..., instance_type=..., max_run=..., base_job_name=...) and no .fit().",
-              'Estimator(entry_point="train.py", source_dir=SOURCE_DIR, image_uri=image, role=role,\n'
-              '          instance_type="ml.c5.xlarge", instance_count=1, max_run=600,\n'
-              '          base_job_name="digits-c5", sagemaker_session=sess)')
+              'TensorFlow(entry_point="train.py", source_dir=SOURCE_DIR, framework_version="2.16",\n'
+              '           py_version="py310", role=role, instance_type="ml.c5.xlarge",\n'
+              '           instance_count=1, max_run=600, base_job_name="digits-c5",\n'
+              '           sagemaker_session=sess)')
 q2 = Exercise("launch, let go, reattach", _reattached,
               "fit(wait=False) returns at once; Estimator.attach(name, sagemaker_session=sess) waits "
               "for the job and gives you an estimator for it.",
-              "est.fit(inputs, wait=False)\nname = est.latest_training_job.name\n"
+              "quick.fit(inputs, wait=False)\nname = quick.latest_training_job.name\n"
               "attached = Estimator.attach(name, sagemaker_session=sess)\nq2.check(sess, name, attached)")

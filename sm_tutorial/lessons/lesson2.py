@@ -13,7 +13,9 @@ CASES = [
 def argv_for(hps):
     """The command line the toolkit builds from a framework estimator's hyperparameters."""
     import json
-    return arguments.to_cmd_args(arguments.user_hyperparameters({k: json.dumps(v) for k, v in hps.items()}))
+    wire = {k: json.dumps(v) for k, v in hps.items()}
+    wire["model_dir"] = json.dumps("s3://bucket/job/model")  # the TensorFlow estimator adds it
+    return arguments.to_cmd_args(arguments.user_hyperparameters(wire))
 
 
 def _parser(parse_args):
@@ -23,8 +25,9 @@ def _parser(parse_args):
         try:
             parsed = vars(parse_args(argv))
         except SystemExit:
-            raise NotYet(f"argparse rejected {argv}; a flag that receives a value cannot be "
-                         "store_true.")
+            raise NotYet(f"argparse rejected {argv}: a flag that receives a value cannot be "
+                         "store_true, and unknown arguments such as --model_dir need "
+                         "parse_known_args.")
         for key, want in expected.items():
             got = parsed.get(key)
             require(got == want and type(got) is type(want),
@@ -44,15 +47,15 @@ def _env_value(answer):
 
 q1 = Exercise("a parser that survives the trip", _parser,
               "argparse's type=bool turns any non-empty text, even 'False', into True. Compare "
-              "the text instead; read lists with json.loads (the toolkit prints them as Python "
-              "lists, which are JSON here).",
+              "the text instead; read lists with ast.literal_eval (the toolkit prints them with "
+              "str()); use parse_known_args for the arguments you do not declare.",
               "def parse_args(argv):\n"
               "    p = argparse.ArgumentParser()\n"
               "    p.add_argument('--epochs', type=int)\n"
               "    p.add_argument('--use-bn', type=lambda s: s.lower() == 'true')\n"
-              "    p.add_argument('--layers', type=json.loads)\n"
+              "    p.add_argument('--layers', type=ast.literal_eval)\n"
               "    p.add_argument('--dropout', type=float)\n"
-              "    return p.parse_args(argv)")
+              "    return p.parse_known_args(argv)[0]")
 q2 = Exercise("read SM_HP_*", _env_value,
               "Look at the SM_HP_ lines the explorer prints for a dict value.",
               "'{\"a\":1,\"b\":[2,3]}'")
