@@ -15,8 +15,10 @@ from importlib import import_module
 # and in simulated mode nothing may leave this machine, not even the SDK's import-time probe of
 # the EC2 metadata address (169.254.169.254).
 os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
-if os.environ.get("SM_TUTORIAL_MODE", "local").strip().lower() in ("", "local"):
-    os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
+_IMDS_OFF_BY_US = (os.environ.get("SM_TUTORIAL_MODE", "local").strip().lower() in ("", "local")
+                   and "AWS_EC2_METADATA_DISABLED" not in os.environ)
+if _IMDS_OFF_BY_US:
+    os.environ["AWS_EC2_METADATA_DISABLED"] = "true"  # undone by session(mode="aws")
 
 __version__ = "0.1.0"
 

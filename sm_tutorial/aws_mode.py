@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 import boto3
 import sagemaker
@@ -55,6 +56,8 @@ class GuardedSession(sagemaker.Session):
 
 
 def aws_session(confirm_costs: bool | None = None, config: dict | None = None) -> GuardedSession:
+    from .sdk import forget_local_settings
+    forget_local_settings()  # a simulated session earlier in this kernel pointed boto3 at itself
     boto_session = boto3.Session()
     if boto_session.get_credentials() is None:
         raise AwsSetupError(
@@ -185,6 +188,13 @@ def cleanup(session, dry_run: bool = False) -> dict:
         return {"stopped": stopped, "deleted": keys}
     for name in stopped:
         session.sagemaker_client.stop_training_job(TrainingJobName=name)
+    for name in stopped:  # a stopping job still uploads its artifacts: wait, then list again
+        while session.sagemaker_client.describe_training_job(
+                TrainingJobName=name)["TrainingJobStatus"] in ("InProgress", "Stopping"):
+            time.sleep(5)
+    if stopped:
+        keys = [o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(
+            Bucket=bucket, Prefix=COURSE_PREFIX + "/") for o in page.get("Contents", [])]
     for start in range(0, len(keys), 1000):
         s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": k} for k in keys[start:start + 1000]]})
     return {"stopped": stopped, "deleted": keys}

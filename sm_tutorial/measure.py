@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import struct
 import tempfile
 import threading
@@ -91,7 +92,8 @@ class _PeakRss:
 
 def time_input_mode(session, role: str, uri: str, mode: str) -> dict:
     """Run the reader job on ``uri`` in ``mode``; returns seconds to first record and to the
-    end of the epoch (both from the ``fit()`` call), and the endpoint's extra memory."""
+    end of the epoch (both from the ``fit()`` call), and how much this process's memory grew
+    (the endpoint's, when it runs in this process)."""
     from sagemaker.estimator import Estimator
     from sagemaker.inputs import TrainingInput
 
@@ -109,6 +111,7 @@ def time_input_mode(session, role: str, uri: str, mode: str) -> dict:
         name = estimator.latest_training_job.name
         while session.describe_training_job(name)["TrainingJobStatus"] == "InProgress":
             time.sleep(0.05)  # quietly: the SDK's own wait prints a line per status
+    shutil.rmtree(source, ignore_errors=True)  # uploaded by fit(); not needed any more
     output = estimator.model_data.replace("model.tar.gz", "output.tar.gz")
     bucket, key = output[5:].split("/", 1)
     body = session.boto_session.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
@@ -120,7 +123,8 @@ def time_input_mode(session, role: str, uri: str, mode: str) -> dict:
 
 
 def compare_input_modes(session, role: str, sizes_mib=(8, 32), modes=MODES, shard_mib: int = 4):
-    """One row per (size, mode), sizes in MiB of TFRecords; all run side by side in one go."""
+    """One row per (size, mode), sizes in MiB of TFRecords; the jobs run one after another in
+    one go, so the modes are compared on the same machine and data."""
     rows = []
     for size in sizes_mib:
         uri = upload_dataset(session, size, shard_mib=min(shard_mib, size))

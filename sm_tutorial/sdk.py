@@ -17,7 +17,6 @@ import time as _time
 
 from . import settings
 
-os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
 # Set before import: the SDK only installs its INFO handler on loggers nobody configured, and
 # one of its modules turns on INFO logging for everything (logging.basicConfig) when imported.
 # The job name it would log is on estimator.latest_training_job.name.
@@ -150,13 +149,35 @@ def local_endpoint():
     return _endpoint
 
 
+_SAVED_ENV: dict[str, str | None] = {}
+
+
 def _point_clients_at(url: str) -> None:
     """Every boto3 client made in this process (the learner's too) goes to the endpoint."""
-    os.environ["AWS_ENDPOINT_URL"] = url
-    os.environ["AWS_DEFAULT_REGION"] = os.environ["AWS_REGION"] = settings.REGION
-    os.environ.update(settings.FAKE_CREDENTIALS)
-    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
-        os.environ.pop(name, None)
+    local = {"AWS_ENDPOINT_URL": url, "AWS_DEFAULT_REGION": settings.REGION,
+             "AWS_REGION": settings.REGION, **settings.FAKE_CREDENTIALS,
+             "AWS_PROFILE": None, "AWS_DEFAULT_PROFILE": None}
+    for name, value in local.items():
+        _SAVED_ENV.setdefault(name, os.environ.get(name))
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
+def forget_local_settings() -> None:
+    """Undo ``_point_clients_at`` (before a real-AWS session), and let boto3 use the instance
+    metadata credentials again, which simulated mode switches off."""
+    for name, value in _SAVED_ENV.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    _SAVED_ENV.clear()
+    import sm_tutorial
+    if sm_tutorial._IMDS_OFF_BY_US:
+        os.environ.pop("AWS_EC2_METADATA_DISABLED", None)
+        sm_tutorial._IMDS_OFF_BY_US = False
 
 
 def session(mode: str | None = None, confirm_costs: bool | None = None) -> sagemaker.Session:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import html
 import json
-import threading
 import time
 from pathlib import Path
 from typing import Any, Mapping

@@ -176,3 +176,50 @@ def test_four_jobs_from_four_threads(sess, tmp_path):
     assert len(set(models)) == 4
     for i, uri in enumerate(models):
         assert s3_tar(sess, uri)["who.txt"] == f"job {i}".encode()
+
+
+def test_a_second_endpoint_leaves_running_jobs_alone(tmp_path):
+    """`sm-tutorial jobs` (or a second kernel) on the same workspace must not fail or kill a job
+    that a live kernel is running."""
+    workspace = tmp_path / "ws"
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "train.py").write_text("import os, time\nprint('pid', os.getpid(), flush=True)\ntime.sleep(15)\n")
+    kernel = run_python(f"""
+        import sm_tutorial, time
+        from conftest import estimator
+        sess = sm_tutorial.session()
+        est = estimator(sess, {str(src)!r})
+        est.fit(wait=False)
+        name = est.latest_training_job.name
+        print("job", name, flush=True)
+        while sess.describe_training_job(name)["TrainingJobStatus"] == "InProgress":
+            time.sleep(0.1)
+        print("final", sess.describe_training_job(name)["TrainingJobStatus"], flush=True)
+    """, workspace, cwd=Path(__file__).parent)
+    name = wait_for(lambda: (lambda l: l.split()[1] if l.startswith("job ") else None)(kernel.stdout.readline()),
+                    timeout=120)
+    log = workspace / "jobs" / name / "algo-1.log"
+    pid = wait_for(lambda: log.exists() and (lambda m: int(m.group(1)) if m else None)(
+        re.search(r"^pid (\d+)$", log.read_text(), re.M)))
+    listing = run_python("from sm_tutorial.cli import main; main(['jobs'])", workspace)
+    listing.communicate(timeout=120)
+    assert alive(pid)  # the second endpoint did not touch it
+    out, _ = kernel.communicate(timeout=120)
+    assert "final Completed" in out, out
+
+
+def test_an_ended_job_stays_ended(tmp_path):
+    from sm_tutorial.platform.job import TrainingJob
+    request = {"TrainingJobName": "ended", "OutputDataConfig": {"S3OutputPath": "s3://b/o"},
+               "RoleArn": "arn:aws:iam::123456789012:role/R", "ResourceConfig": {},
+               "AlgorithmSpecification": {"TrainingImage": "x"}}
+    job = TrainingJob(request, "us-east-1", tmp_path / "ended")
+    assert job.request_stop() and job.status == "Stopping"
+    job.transition("Training")            # a late runner step cannot undo the stop
+    assert job.status == "Stopping"
+    job.transition("Completed")           # finishing while stopping reports Stopped
+    assert job.status == "Stopped" and job.describe()["SecondaryStatus"] == "Stopped"
+    assert not job.request_stop()         # and a stop after the end is refused
+    job.transition("Failed")
+    assert job.status == "Stopped"

@@ -93,6 +93,11 @@ def test_unknown_input_mode(sess):
     assert "Stream" in str(raised.value)
 
 
+def test_checkpoint_path_must_stay_under_opt_ml(sess):
+    code, message = rejected(sess, CheckpointConfig={"S3Uri": "s3://b/ckpt", "LocalPath": "/opt/ml/../../etc"})
+    assert code == "ValidationException" and "under /opt/ml" in message
+
+
 def test_unknown_job(sess):
     with pytest.raises(ClientError) as raised:
         sess.describe_training_job("no-such-job")

@@ -76,7 +76,7 @@ def training_environment(root: ContainerRoot, *, job_name: str, hyperparameters:
     }
 
 
-def sm_variables(env: Mapping[str, Any]) -> dict[str, str]:
+def sm_variables(env: Mapping[str, Any], region: str) -> dict[str, str]:
     """``training_environment(...)`` -> the ``SM_*`` variables (plus the toolkit's few others)."""
     hps = env["hyperparameters"]
     values: dict[str, Any] = {
@@ -120,6 +120,6 @@ def sm_variables(env: Mapping[str, Any]) -> dict[str, str]:
     variables.update({
         "TRAINING_JOB_NAME": env["job_name"],
         "CURRENT_HOST": env["current_host"],
-        "SAGEMAKER_REGION": "",  # filled in by the platform, which knows the region
+        "SAGEMAKER_REGION": region,
     })
     return variables

@@ -39,12 +39,13 @@ def base_environment(root: ContainerRoot, extra: Mapping[str, str]) -> dict[str,
     return env
 
 
-def install_requirements(root: ContainerRoot, env: Mapping[str, str]) -> tuple[Path | None, str]:
+def install_requirements(root: ContainerRoot, env: Mapping[str, str]) -> Path | None:
     """``pip install -r code/requirements.txt`` into the job's own folder (never the host's
-    environment). Returns (folder or None, pip's output); raises CalledProcessError on failure."""
+    environment). Returns that folder, or None without a requirements.txt; raises
+    CalledProcessError (with pip's output) on failure."""
     requirements = root.code / "requirements.txt"
     if not requirements.exists():
-        return None, ""
+        return None
     target = root.path.parent / "packages"
     done = subprocess.run(
         [sys.executable, "-m", "pip", "install", "--disable-pip-version-check", "--no-input",
@@ -52,7 +53,7 @@ def install_requirements(root: ContainerRoot, env: Mapping[str, str]) -> tuple[P
         cwd=root.code, env=dict(env), capture_output=True, text=True)
     if done.returncode != 0:
         raise subprocess.CalledProcessError(done.returncode, done.args, done.stdout, done.stderr)
-    return target, done.stdout
+    return target
 
 
 def command(entry_point: str, args: list[str]) -> list[str]:

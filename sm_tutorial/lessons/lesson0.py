@@ -1,5 +1,5 @@
 """Lesson 0 exercises: where things run."""
-from ..exercises import Exercise, NotYet, require
+from ..exercises import Exercise, require
 
 WHERE = {"estimator.fit()": "kernel", "model.fit() inside train.py": "job",
          "pip install -r requirements.txt": "job", "sagemaker.Session()": "kernel",

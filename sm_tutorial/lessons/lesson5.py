@@ -12,7 +12,9 @@ def _metrics(session, job_name, metrics):
     bucket, key = uri[5:].split("/", 1)
     body = session.boto_session.client("s3").get_object(Bucket=bucket, Key=key)["Body"]
     with tarfile.open(fileobj=body, mode="r|gz") as tar:
-        truth = next(json.load(tar.extractfile(m)) for m in tar if m.name == "metrics.json")
+        truth = next((json.load(tar.extractfile(m)) for m in tar if m.name == "metrics.json"), None)
+    require(truth is not None, f"job {job_name}'s output.tar.gz has no metrics.json: is it the "
+            "lesson's digits job?")
     require(set(metrics) == set(truth), f"keys {sorted(metrics)}; metrics.json has {sorted(truth)}.")
     require(metrics == truth, "the values differ from this job's metrics.json: same job?")
     return f"{len(truth['accuracy'])} epochs of metrics, straight from output.tar.gz."

@@ -1,4 +1,4 @@
-"""The wire format: SageMaker's JSON 1.1 protocol for the four training-job actions.
+"""The wire format: SageMaker's JSON 1.1 protocol for the training-job actions and their tags.
 
 A request is ``POST /`` with ``X-Amz-Target: SageMaker.<Action>`` and a JSON body; a reply is
 JSON with timestamps as epoch seconds; an error is ``{"__type": ..., "message": ...}``, which

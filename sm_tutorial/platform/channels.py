@@ -12,7 +12,6 @@ from __future__ import annotations
 import errno
 import json
 import os
-import stat
 import struct
 import threading
 import time
@@ -101,7 +100,7 @@ class PipeChannel:
         self.storage, self.name, self.objects, self.data_dir = storage, name, objects, data_dir
         self.recordio = record_wrapper == "RecordIO"
         self.gzip = compression == "Gzip"
-        self.epochs_served = 0
+        self.error: str | None = None  # set when streaming failed (not when the reader left)
         self._stop = threading.Event()
         self._fifos: list[Path] = []
         self._thread = threading.Thread(target=self._serve, name=f"pipe-{name}", daemon=True)
@@ -171,12 +170,14 @@ class PipeChannel:
                 self._stream(fd)
             except BrokenPipeError:
                 pass  # the reader stopped early and closed: this epoch is over
+            except Exception as error:  # S3 failed mid-stream: say so, do not fake an EOF
+                self.error = f"{type(error).__name__}: {error}"
+                return
             finally:
                 os.close(fd)
             self._wait_reader_closed(path)
             if self._stop.is_set():
                 return
-            self.epochs_served += 1
             epoch += 1
             self._make_fifo(epoch)
 
@@ -185,23 +186,28 @@ class PipeChannel:
             if self._stop.is_set():
                 return
             body = self.storage.s3.get_object(Bucket=obj.bucket, Key=obj.key)["Body"]
-            chunks = body.iter_chunks(CHUNK)
-            if self.gzip:
-                chunks = _gunzip(chunks)
-            if self.recordio:
-                if self.gzip:  # the record's length is known only once decompressed
-                    data = b"".join(chunks)
-                    chunks, length = iter([data]), len(data)
-                else:
-                    length = obj.size
-                _write_all(fd, recordio_header(length))
-                for chunk in chunks:
-                    _write_all(fd, chunk)
-                _write_all(fd, recordio_padding(length))
+            try:
+                self._stream_object(fd, obj, body)
+            finally:
+                body.close()
+
+    def _stream_object(self, fd: int, obj: S3Object, body) -> None:
+        chunks = body.iter_chunks(CHUNK)
+        if self.gzip:
+            chunks = _gunzip(chunks)
+        if self.recordio:
+            if self.gzip:  # the record's length is known only once decompressed
+                data = b"".join(chunks)
+                chunks, length = iter([data]), len(data)
             else:
-                for chunk in chunks:
-                    _write_all(fd, chunk)
-            body.close()
+                length = obj.size
+            _write_all(fd, recordio_header(length))
+            for chunk in chunks:
+                _write_all(fd, chunk)
+            _write_all(fd, recordio_padding(length))
+        else:
+            for chunk in chunks:
+                _write_all(fd, chunk)
 
 
 def _gunzip(chunks):
@@ -221,12 +227,6 @@ def _write_all(fd: int, data: bytes) -> None:
         written = os.write(fd, view)
         view = view[written:]
 
-
-def is_fifo(path: Path) -> bool:
-    try:
-        return stat.S_ISFIFO(path.stat().st_mode)
-    except FileNotFoundError:
-        return False
 
 
 class FastFileChannel:

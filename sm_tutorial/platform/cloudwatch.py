@@ -14,7 +14,6 @@ class LogStream:
     def __init__(self, logs_client, job_name: str, copy_to: Path | None = None,
                  host: str = "algo-1", interval: float = 0.2):
         self.client, self.interval = logs_client, interval
-        self._copy = copy_to.open("a", encoding="utf-8") if copy_to else None
         self.name = f"{job_name}/{host}-{int(time.time())}"
         self._pending: list[dict] = []
         self._lock = threading.Lock()
@@ -24,6 +23,7 @@ class LogStream:
         except self.client.exceptions.ResourceAlreadyExistsException:
             pass
         self.client.create_log_stream(logGroupName=LOG_GROUP, logStreamName=self.name)
+        self._copy = copy_to.open("a", encoding="utf-8") if copy_to else None
 
     def write(self, line: str) -> None:
         if not line.strip():
@@ -46,7 +46,9 @@ class LogStream:
                                            logEvents=events[start:start + 5000])
 
     def close(self) -> None:
-        self.flush()
-        if self._copy:
-            self._copy.close()
-            self._copy = None
+        try:
+            self.flush()
+        finally:
+            if self._copy:
+                self._copy.close()
+                self._copy = None

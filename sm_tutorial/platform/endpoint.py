@@ -1,5 +1,5 @@
-"""The local AWS endpoint: one HTTP server on 127.0.0.1 that answers the four training-job
-actions itself and hands every other request (S3, CloudWatch Logs, IAM, STS, the rest of
+"""The local AWS endpoint: one HTTP server on 127.0.0.1 that answers the training-job
+actions (and their tags) itself and hands every other request (S3, CloudWatch Logs, IAM, STS, the rest of
 SageMaker) to moto's server application. Any AWS client reaches it with ``--endpoint-url``
 or ``AWS_ENDPOINT_URL``."""
 from __future__ import annotations
@@ -23,6 +23,7 @@ from .service import TrainingService
 
 LOOPBACK = "127.0.0.1"
 HEALTH_PATH = "/sm-tutorial/health"
+HTTP_REASONS = {200: "OK", 400: "Bad Request", 500: "Internal Server Error"}
 
 
 class _QuietHandler(MotoRequestHandler):
@@ -40,7 +41,7 @@ class Endpoint:
         self._moto = DomainDispatcherApplication(create_backend_app)
         self._server = make_server(LOOPBACK, port, self._app, threaded=True,
                                    request_handler=_QuietHandler)
-        self.host, self.port = self._server.server_address[:2]
+        self.port = self._server.server_address[1]
         self.url = f"http://{LOOPBACK}:{self.port}"
         self._thread: threading.Thread | None = None
         self.service: TrainingService | None = None
@@ -64,19 +65,20 @@ class Endpoint:
             body = environ["wsgi.input"].read(length) if length else b""
             if api.handles(target, body):
                 status, headers, payload = api.dispatch(self.service, target, body)
-                start_response(f"{status} {'OK' if status == 200 else 'Bad Request'}",
+                start_response(f"{status} {HTTP_REASONS.get(status, 'Error')}",
                                list(headers.items()) + [("Content-Length", str(len(payload)))])
                 return [payload]
             environ["wsgi.input"] = io.BytesIO(body)  # moto reads it next
         return self._moto(environ, start_response)
 
     def start(self) -> "Endpoint":
-        self._thread = threading.Thread(target=self._server.serve_forever, name="sm-endpoint",
-                                        daemon=True)
-        self._thread.start()
+        # The service first: no request may reach moto's own (fake) CreateTrainingJob.
         self.service = TrainingService(self.workspace, self.url, self.region,
                                        dict(settings.FAKE_CREDENTIALS),
                                        self.client("s3"), self.client("logs"))
+        self._thread = threading.Thread(target=self._server.serve_forever, name="sm-endpoint",
+                                        daemon=True)
+        self._thread.start()
         self._warm()
         return self
 

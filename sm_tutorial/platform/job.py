@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import threading
 import time
 from pathlib import Path
@@ -28,6 +29,20 @@ SECONDARY = {
 }
 
 
+class RunningElsewhere(Exception):
+    """The job is still run by another live endpoint process."""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 class TrainingJob:
     """Thread-safe job state; ``describe()`` is the DescribeTrainingJob response."""
 
@@ -48,6 +63,7 @@ class TrainingJob:
                                             "StatusMessage": SECONDARY["Starting"][1]}],
         }
         folder.mkdir(parents=True, exist_ok=True)
+        (folder / "owner.json").write_text(json.dumps({"pid": os.getpid()}))  # the endpoint's
         (folder / "request.json").write_text(json.dumps(self.request, indent=1, default=str))
         self._save()
 
@@ -65,6 +81,10 @@ class TrainingJob:
         saved = json.loads((folder / "description.json").read_text())
         job._state = {k: saved[k] for k in STATE_FIELDS if k in saved}
         if job._state.get("TrainingJobStatus") not in TERMINAL:
+            owner = json.loads((folder / "owner.json").read_text())["pid"] \
+                if (folder / "owner.json").exists() else None
+            if owner and owner != os.getpid() and _alive(owner):
+                raise RunningElsewhere(job.name)
             job._state["FailureReason"] = (
                 "InternalServerError: the endpoint running this job stopped (kernel restart or "
                 "sm-tutorial serve ended) before the job finished. Run the job again.")
@@ -77,15 +97,27 @@ class TrainingJob:
         with self._lock:
             return self._state["TrainingJobStatus"]
 
-    @property
-    def secondary_status(self) -> str:
+    def request_stop(self) -> bool:
+        """StopTrainingJob: False if the job has already ended (checked and set atomically)."""
         with self._lock:
-            return self._state["SecondaryStatus"]
+            if self._state["TrainingJobStatus"] in TERMINAL:
+                return False
+            first = not self.stop_requested.is_set()
+            self.stop_requested.set()
+        if first:
+            self.transition("Stopping")
+        return True
 
     def transition(self, secondary: str, message: str | None = None) -> None:
-        """Move to a new SecondaryStatus, closing the previous transition as AWS does."""
+        """Move to a new SecondaryStatus, closing the previous transition as AWS does. A job
+        that has ended stays ended; a stopping job only moves on to an end."""
         now = time.time()
         with self._lock:
+            current = self._state["TrainingJobStatus"]
+            if current in TERMINAL or (current == "Stopping" and SECONDARY[secondary][0] not in TERMINAL):
+                return
+            if current == "Stopping" and secondary == "Completed":
+                secondary = "Stopped"  # the script finished while being stopped
             transitions = self._state["SecondaryStatusTransitions"]
             transitions[-1].setdefault("EndTime", now)
             primary, default_message = SECONDARY[secondary]
@@ -135,7 +167,7 @@ class TrainingJob:
                                  "ProfilerConfig", "VpcConfig", "RetryStrategy") if k in r},
             **state,
         }
-        if state["SecondaryStatus"] != "Completed" and state["TrainingJobStatus"] != "Stopped":
+        if state["TrainingJobStatus"] not in ("Completed", "Stopped"):
             description.pop("ModelArtifacts")
         return description
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import posixpath
 import shlex
 import signal
 import subprocess
@@ -61,7 +62,7 @@ class JobRunner:
         self.root = ContainerRoot(job.folder / "opt" / "ml")
         self.log: LogStream | None = None
         self.streamed: list = []  # Pipe and FastFile channels: fed while the script runs
-        self.exit_code: int | None = None
+        self._tail: list[str] = []  # the script's last lines, for the FailureReason
 
     # -- the lifecycle -------------------------------------------------------------------
     def run(self) -> None:
@@ -190,8 +191,8 @@ class JobRunner:
         return lines
 
     def _checkpoint_dir(self) -> Path:
-        local = self.job.request["CheckpointConfig"].get("LocalPath", "/opt/ml/checkpoints")
-        return self.root.path / Path(local).relative_to("/opt/ml")
+        local = posixpath.normpath(self.job.request["CheckpointConfig"].get("LocalPath", "/opt/ml/checkpoints"))
+        return self.root.path / Path(local).relative_to("/opt/ml")  # validated: under /opt/ml
 
     # -- Training ------------------------------------------------------------------------
     def _environment(self) -> tuple[list[str], dict[str, str]]:
@@ -209,8 +210,7 @@ class JobRunner:
             input_data_config=data_config, num_cpus=spec.vcpus, num_gpus=spec.gpus,
             framework_module="sagemaker_tensorflow_container.training:main"
             if "tensorflow" in image else None)
-        variables = environment.sm_variables(training_env)
-        variables["SAGEMAKER_REGION"] = self.region
+        variables = environment.sm_variables(training_env, self.region)
         variables.update({"AWS_ENDPOINT_URL": self.endpoint_url, "AWS_REGION": self.region,
                           "AWS_DEFAULT_REGION": self.region, **self.credentials})
         variables.update(r.get("Environment") or {})
@@ -228,24 +228,27 @@ class JobRunner:
                             f"(found: {', '.join(found) or 'nothing'}). Check entry_point and "
                             "source_dir.")
         try:
-            packages, _ = process.install_requirements(self.root, env)
+            packages = process.install_requirements(self.root, env)
         except subprocess.CalledProcessError as error:
             last = (error.stderr or error.stdout or "").strip().splitlines()[-3:]
             self._say("pip install -r requirements.txt failed:\n" + "\n".join(last))
             raise JobFailed("AlgorithmError: InstallRequirementsError: pip could not install "
                             "code/requirements.txt: " + " ".join(last) +
                             " Check the package names and versions in requirements.txt.")
+        if self.job.stop_requested.is_set():
+            return "Stopped"  # stopped while requirements were installing: never start the script
         paths = [str(process.bootstrap(self.root))] + ([str(packages)] if packages else [])
         env["PYTHONPATH"] = os.pathsep.join(paths)
         shown = ["python", *argv[1:]]
         self._say("Invoking script with the following command:\n\n" + shlex.join(shown) + "\n")
-        for channel in self.streamed:
-            channel.start()
-        fastfile = {k: v for p in self.streamed if isinstance(p, channels.FastFileChannel)
-                    for k, v in p.entries().items()}
-        if fastfile:
-            (self.job.folder / "fastfile.json").write_text(json.dumps(fastfile))
+        proc = None
         try:
+            for channel in self.streamed:
+                channel.start()
+            fastfile = {k: v for p in self.streamed if isinstance(p, channels.FastFileChannel)
+                        for k, v in p.entries().items()}
+            if fastfile:
+                (self.job.folder / "fastfile.json").write_text(json.dumps(fastfile))
             proc = process.start(self.root, argv, env)
             pid_file = self.job.folder / "process.json"  # lets a later endpoint stop an orphan
             pid_file.write_text(json.dumps({"pid": proc.pid, "code": str(self.root.code)}))
@@ -254,10 +257,14 @@ class JobRunner:
             outcome = self._supervise(proc, deadline)
             reader.join(timeout=5)
         finally:
+            if proc is not None and proc.poll() is None:
+                self._terminate(proc)  # an error of ours must not leave the script running
             for channel in self.streamed:
                 channel.stop()
             (self.job.folder / "process.json").unlink(missing_ok=True)
-        self.exit_code = proc.returncode
+        broken = [c for c in self.streamed if getattr(c, "error", None)]
+        if broken and outcome == "Completed":
+            raise JobFailed(f"ClientError: streaming channel {broken[0].name} failed: {broken[0].error}")
         if outcome != "Completed":
             return outcome
         if proc.returncode == 137 or proc.returncode == -signal.SIGKILL:
@@ -272,7 +279,6 @@ class JobRunner:
         return "Completed"
 
     def _pump(self, proc: subprocess.Popen) -> None:
-        self._tail: list[str] = []
         for raw in iter(proc.stdout.readline, b""):
             line = raw.decode("utf-8", errors="replace")
             self._tail = (self._tail + [line.rstrip()])[-20:]
@@ -280,7 +286,7 @@ class JobRunner:
         proc.stdout.close()
 
     def _last_error(self) -> str:
-        lines = [l for l in getattr(self, "_tail", []) if l.strip()]
+        lines = [l for l in self._tail if l.strip()]
         errors = [l for l in lines if "Error" in l or "Exception" in l]
         return (errors or lines or [""])[-1].strip()
 
@@ -318,7 +324,10 @@ class JobRunner:
         checkpoint = self.job.request["CheckpointConfig"]
         folder = self._checkpoint_dir()
         if folder.exists():
-            self.storage.upload_folder(folder, checkpoint["S3Uri"])
+            try:
+                self.storage.upload_folder(folder, checkpoint["S3Uri"])
+            except FileNotFoundError:
+                pass  # the script replaced a checkpoint mid-sync; the next sync takes the new one
 
     def _upload_outputs(self) -> None:
         r = self.job.request

@@ -1,5 +1,5 @@
-"""The training-job service: CreateTrainingJob, DescribeTrainingJob, ListTrainingJobs and
-StopTrainingJob, with jobs run for real by ``runner.JobRunner``."""
+"""The training-job service: CreateTrainingJob, DescribeTrainingJob, ListTrainingJobs,
+StopTrainingJob and the tag actions for jobs, with jobs run for real by ``runner.JobRunner``."""
 from __future__ import annotations
 
 import shutil
@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import validation
-from .job import TERMINAL, TrainingJob
+from .job import RunningElsewhere, TrainingJob
 from .runner import JobRunner, stop_orphan
 from .storage import Storage
 from .validation import check_create_training_job, check_job_name, name_in_use, not_found
@@ -28,9 +28,11 @@ class TrainingService:
         for saved in sorted(self.jobs_dir.glob("*/request.json")):
             try:
                 job = TrainingJob.restore(saved.parent, region)
-                self._jobs[job.name] = job
+            except RunningElsewhere:
+                continue  # another live endpoint (kernel, `serve`) runs it: leave it alone
             except (OSError, ValueError, KeyError):
                 continue  # a half-written folder: not a job AWS would know either
+            self._jobs[job.name] = job
             stop_orphan(saved.parent)
 
     def create_training_job(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -62,12 +64,9 @@ class TrainingService:
 
     def stop_training_job(self, request: dict[str, Any]) -> dict[str, Any]:
         job = self._get(request.get("TrainingJobName"))
-        if job.status in TERMINAL:
+        if not job.request_stop():
             raise validation(f"The request was rejected because the training job is in status "
                              f"{job.status}. Only a job that is InProgress can be stopped.")
-        if not job.stop_requested.is_set():
-            job.stop_requested.set()
-            job.transition("Stopping")
         return {}
 
     def list_training_jobs(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -117,13 +116,9 @@ class TrainingService:
         for thread in list(self._threads.values()):
             thread.join(timeout)
 
-    def job_folder(self, name: str) -> Path:
-        return self._get(name).folder
-
     def stop_all(self) -> None:
         for job in list(self._jobs.values()):
-            if job.status not in TERMINAL:
-                self.stop_training_job({"TrainingJobName": job.name})
+            job.request_stop()  # False for jobs that have ended: nothing to do
         self.wait_all(timeout=30)
 
     def remove_finished(self) -> list[str]:
@@ -131,7 +126,7 @@ class TrainingService:
         removed = []
         with self._lock:
             for name, job in list(self._jobs.items()):
-                if job.status in TERMINAL:
+                if job.finished.is_set():  # ended and its last description saved
                     shutil.rmtree(job.folder, ignore_errors=True)
                     del self._jobs[name]
                     self._threads.pop(name, None)

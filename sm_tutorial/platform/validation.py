@@ -2,6 +2,7 @@
 and a sentence on how to fix it."""
 from __future__ import annotations
 
+import posixpath
 import re
 from typing import Any, Mapping
 
@@ -130,8 +131,8 @@ def check_create_training_job(request: Mapping[str, Any]) -> None:
     checkpoint = request.get("CheckpointConfig")
     if checkpoint:
         parse_s3_uri(checkpoint.get("S3Uri"), "checkpointConfig.s3Uri")
-        local = checkpoint.get("LocalPath", "/opt/ml/checkpoints")
-        if not (local == "/opt/ml/checkpoints" or local.startswith("/opt/ml/")):
+        local = posixpath.normpath(checkpoint.get("LocalPath", "/opt/ml/checkpoints"))
+        if not local.startswith("/opt/ml/"):
             raise validation(f"checkpoint_local_path={local!r}: in this simulation checkpoints "
                              "must live under /opt/ml (default /opt/ml/checkpoints).")
 
