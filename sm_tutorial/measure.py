@@ -97,8 +97,7 @@ def time_input_mode(session, role: str, uri: str, mode: str) -> dict:
     from sagemaker.estimator import Estimator
     from sagemaker.inputs import TrainingInput
 
-    import io
-    import tarfile
+    from .results import output_uri, tar_members
     source = Path(tempfile.mkdtemp(prefix="sm-measure-"))
     (source / "train.py").write_text(READER)
     estimator = Estimator(
@@ -112,11 +111,7 @@ def time_input_mode(session, role: str, uri: str, mode: str) -> dict:
         while session.describe_training_job(name)["TrainingJobStatus"] == "InProgress":
             time.sleep(0.05)  # quietly: the SDK's own wait prints a line per status
     shutil.rmtree(source, ignore_errors=True)  # uploaded by fit(); not needed any more
-    output = estimator.model_data.replace("model.tar.gz", "output.tar.gz")
-    bucket, key = output[5:].split("/", 1)
-    body = session.boto_session.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
-    with tarfile.open(fileobj=io.BytesIO(body)) as tar:
-        timing = json.load(tar.extractfile("timing.json"))
+    timing = json.loads(tar_members(session, output_uri(estimator.model_data))["timing.json"])
     return {"mode": mode, "first_record_s": timing["first"] - started,
             "epoch_s": timing["end"] - started, "records": timing["records"],
             "mib": timing["bytes"] / 2**20, "extra_memory_mib": (memory.peak - memory.base) / 2**20}

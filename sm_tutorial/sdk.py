@@ -10,6 +10,7 @@ offline, quiet and quick:
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -58,18 +59,15 @@ class _PollClock:
     def __init__(self):
         self._local = threading.local()
 
+    @contextlib.contextmanager
     def fast(self, speedup: float):
-        clock = self
-
-        class _Fast:
-            def __enter__(self):
-                clock._local.depth = getattr(clock._local, "depth", 0) + 1
-                clock._local.offset = getattr(clock._local, "offset", 0.0)
-                clock._local.speedup = speedup
-
-            def __exit__(self, *exc):
-                clock._local.depth -= 1
-        return _Fast()
+        self._local.depth = getattr(self._local, "depth", 0) + 1
+        self._local.offset = getattr(self._local, "offset", 0.0)
+        self._local.speedup = speedup
+        try:
+            yield
+        finally:
+            self._local.depth -= 1
 
     def _active(self) -> bool:
         return getattr(self._local, "depth", 0) > 0

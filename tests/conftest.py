@@ -1,10 +1,8 @@
 """Shared fixtures: one simulated endpoint for the test session, in a throwaway workspace."""
 from __future__ import annotations
 
-import io
 import json
 import os
-import tarfile
 import textwrap
 from pathlib import Path
 
@@ -72,10 +70,8 @@ def course_estimator(sess, **kwargs):
 
 def s3_tar(sess, uri: str) -> dict[str, bytes]:
     """Download a .tar.gz from S3 and return {member name: bytes (b'' for folders)}."""
-    bucket, key = uri[5:].split("/", 1)
-    body = sess.boto_session.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
-    with tarfile.open(fileobj=io.BytesIO(body)) as tar:
-        return {m.name: (tar.extractfile(m).read() if m.isfile() else b"") for m in tar.getmembers()}
+    from sm_tutorial.results import tar_members
+    return tar_members(sess, uri)
 
 
 def output_tar_uri(description: dict) -> str:

@@ -97,25 +97,33 @@ def run_python(code: str, workspace: Path, **kwargs):
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kwargs)
 
 
-def test_killed_kernel_job_is_failed_and_its_script_stopped(tmp_path):
+def kernel_running_a_job(tmp_path, script_seconds: int, kernel_tail: str):
+    """A separate 'kernel' process that launches a job; returns (kernel, workspace, job name,
+    the script's pid) once the script runs. ``kernel_tail`` is what the kernel does next."""
     workspace = tmp_path / "ws"
     src = tmp_path / "src"
     src.mkdir()
-    (src / "train.py").write_text("import os, time\nprint('pid', os.getpid(), flush=True)\ntime.sleep(120)\n")
-    kernel = run_python(f"""
-        import sm_tutorial
+    (src / "train.py").write_text(
+        f"import os, time\nprint('pid', os.getpid(), flush=True)\ntime.sleep({script_seconds})\n")
+    kernel = run_python(textwrap.dedent(f"""
+        import sm_tutorial, time
         from conftest import estimator
         sess = sm_tutorial.session()
         est = estimator(sess, {str(src)!r})
         est.fit(wait=False)
-        print("job", est.latest_training_job.name, flush=True)
-        import time; time.sleep(300)
-    """, workspace, cwd=Path(__file__).parent)
+        name = est.latest_training_job.name
+        print("job", name, flush=True)
+    """) + textwrap.dedent(kernel_tail), workspace, cwd=Path(__file__).parent)
     name = wait_for(lambda: (lambda l: l.split()[1] if l.startswith("job ") else None)(kernel.stdout.readline()),
                     timeout=120)
     log = workspace / "jobs" / name / "algo-1.log"
     pid = wait_for(lambda: log.exists() and (lambda m: int(m.group(1)) if m else None)(
         re.search(r"^pid (\d+)$", log.read_text(), re.M)))
+    return kernel, workspace, name, pid
+
+
+def test_killed_kernel_job_is_failed_and_its_script_stopped(tmp_path):
+    kernel, workspace, name, pid = kernel_running_a_job(tmp_path, 120, "time.sleep(300)\n")
     kernel.kill()  # the kernel dies: no cleanup runs
     kernel.wait()
     assert alive(pid)  # the orphaned script is still running
@@ -181,27 +189,11 @@ def test_four_jobs_from_four_threads(sess, tmp_path):
 def test_a_second_endpoint_leaves_running_jobs_alone(tmp_path):
     """`sm-tutorial jobs` (or a second kernel) on the same workspace must not fail or kill a job
     that a live kernel is running."""
-    workspace = tmp_path / "ws"
-    src = tmp_path / "src"
-    src.mkdir()
-    (src / "train.py").write_text("import os, time\nprint('pid', os.getpid(), flush=True)\ntime.sleep(15)\n")
-    kernel = run_python(f"""
-        import sm_tutorial, time
-        from conftest import estimator
-        sess = sm_tutorial.session()
-        est = estimator(sess, {str(src)!r})
-        est.fit(wait=False)
-        name = est.latest_training_job.name
-        print("job", name, flush=True)
+    kernel, workspace, name, pid = kernel_running_a_job(tmp_path, 15, """
         while sess.describe_training_job(name)["TrainingJobStatus"] == "InProgress":
             time.sleep(0.1)
         print("final", sess.describe_training_job(name)["TrainingJobStatus"], flush=True)
-    """, workspace, cwd=Path(__file__).parent)
-    name = wait_for(lambda: (lambda l: l.split()[1] if l.startswith("job ") else None)(kernel.stdout.readline()),
-                    timeout=120)
-    log = workspace / "jobs" / name / "algo-1.log"
-    pid = wait_for(lambda: log.exists() and (lambda m: int(m.group(1)) if m else None)(
-        re.search(r"^pid (\d+)$", log.read_text(), re.M)))
+    """)
     listing = run_python("from sm_tutorial.cli import main; main(['jobs'])", workspace)
     listing.communicate(timeout=120)
     assert alive(pid)  # the second endpoint did not touch it

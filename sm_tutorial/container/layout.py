@@ -67,13 +67,19 @@ def resource_config(instance_type: str, host: str = "algo-1") -> dict[str, Any]:
     }
 
 
-def input_data_config(channels: list[Mapping[str, Any]], default_mode: str) -> dict[str, Any]:
+def channel_mode(channel: Mapping[str, Any], request: Mapping[str, Any]) -> str:
+    """A channel's input mode: its own InputMode, else the job's TrainingInputMode (File)."""
+    return channel.get("InputMode") or (request.get("AlgorithmSpecification") or {}).get(
+        "TrainingInputMode", "File")
+
+
+def input_data_config(request: Mapping[str, Any]) -> dict[str, Any]:
     """inputdataconfig.json from CreateTrainingJob's InputDataConfig."""
     config = {}
-    for channel in channels:
+    for channel in request.get("InputDataConfig") or []:
         s3 = channel.get("DataSource", {}).get("S3DataSource", {})
         entry = {
-            "TrainingInputMode": channel.get("InputMode") or default_mode,
+            "TrainingInputMode": channel_mode(channel, request),
             "S3DistributionType": s3.get("S3DataDistributionType", "FullyReplicated"),
             "RecordWrapperType": channel.get("RecordWrapperType", "None"),
         }

@@ -1,18 +1,15 @@
 """Lesson 5 exercises: results out of S3 and into the notebook."""
 import json
-import tarfile
 
 from ..exercises import Exercise, finished_job, require
+from ..results import output_uri, tar_members
 
 
 def _metrics(session, job_name, metrics):
     d = finished_job(session, job_name)
     require(isinstance(metrics, dict), "pass the dict you loaded from metrics.json.")
-    uri = d["ModelArtifacts"]["S3ModelArtifacts"].replace("model.tar.gz", "output.tar.gz")
-    bucket, key = uri[5:].split("/", 1)
-    body = session.boto_session.client("s3").get_object(Bucket=bucket, Key=key)["Body"]
-    with tarfile.open(fileobj=body, mode="r|gz") as tar:
-        truth = next((json.load(tar.extractfile(m)) for m in tar if m.name == "metrics.json"), None)
+    members = tar_members(session, output_uri(d["ModelArtifacts"]["S3ModelArtifacts"]))
+    truth = json.loads(members["metrics.json"]) if "metrics.json" in members else None
     require(truth is not None, f"job {job_name}'s output.tar.gz has no metrics.json: is it the "
             "lesson's digits job?")
     require(set(metrics) == set(truth), f"keys {sorted(metrics)}; metrics.json has {sorted(truth)}.")

@@ -1,9 +1,7 @@
 """Lesson 6: the capstone check, and the quiz on pros, cons and SDK v3."""
-import io
-import tarfile
-
 from ..exercises import Exercise, finished_job, require
 from ..logs import job_logs
+from ..results import tar_members
 
 
 def _capstone(session, job_name):
@@ -14,11 +12,7 @@ def _capstone(session, job_name):
     require("C" in hps, "pass the regularisation strength as a hyperparameter named 'C'.")
     channels = [c["ChannelName"] for c in d.get("InputDataConfig", [])]
     require(channels == ["train"], f"channels {channels}: give the CSV folder as the 'train' channel.")
-    uri = d["ModelArtifacts"]["S3ModelArtifacts"]
-    bucket, key = uri[5:].split("/", 1)
-    body = session.boto_session.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
-    with tarfile.open(fileobj=io.BytesIO(body)) as tar:
-        names = tar.getnames()
+    names = sorted(tar_members(session, d["ModelArtifacts"]["S3ModelArtifacts"]))
     require("model.joblib" in names, f"model.tar.gz holds {names}; save model.joblib in SM_MODEL_DIR.")
     log = job_logs(session, job_name)
     require(f"C={float(hps['C'].strip(chr(34)))}" in log,

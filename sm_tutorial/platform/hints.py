@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
+from ..container.layout import channel_mode
+
 PREFIX = "\nHint (sm-tutorial): "
 
 EMPTY_CHANNEL = (PREFIX + "upload the data first (sm_tutorial.upload_digits(sess) or "
@@ -16,9 +18,7 @@ EMPTY_CHANNEL = (PREFIX + "upload the data first (sm_tutorial.upload_digits(sess
 
 
 def _channels(request: Mapping[str, Any]) -> dict[str, str]:
-    default = request.get("AlgorithmSpecification", {}).get("TrainingInputMode", "File")
-    return {c["ChannelName"]: c.get("InputMode") or default
-            for c in request.get("InputDataConfig") or []}
+    return {c["ChannelName"]: channel_mode(c, request) for c in request.get("InputDataConfig") or []}
 
 
 def for_script_error(error_line: str, request: Mapping[str, Any]) -> str:
@@ -30,7 +30,7 @@ def for_script_error(error_line: str, request: Mapping[str, Any]) -> str:
         return (PREFIX + f"the script reads {missing.group(1)}, but this job's channels give "
                 f"{have}. The keys of the dict passed to fit() name the channels.")
     piped = [c for c, mode in channels.items() if mode == "Pipe" and f"/input/data/{c}" in error_line]
-    if piped and ("FileNotFoundError" in error_line or "NotFoundError" in error_line):
+    if piped and "NotFoundError" in error_line:  # FileNotFoundError, or TensorFlow's NotFoundError
         return (PREFIX + f"channel '{piped[0]}' is in Pipe mode: there is no folder of files, only "
                 f"the FIFOs {piped[0]}_0, {piped[0]}_1, ... Read them (PipeModeDataset), or use "
                 "input_mode='File'.")

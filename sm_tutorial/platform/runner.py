@@ -145,10 +145,9 @@ class JobRunner:
                             "links pointing out of source_dir.")
         archive.unlink()
         lines = []
-        default_mode = r["AlgorithmSpecification"].get("TrainingInputMode", "File")
         for channel in r.get("InputDataConfig") or []:
             name, source = channel["ChannelName"], channel["DataSource"]["S3DataSource"]
-            mode = channel.get("InputMode") or default_mode
+            mode = layout.channel_mode(channel, r)
             try:
                 objects = channels.channel_objects(self.storage, source)
             except ClientError:  # NoSuchBucket, or a ManifestFile that is not there
@@ -200,8 +199,7 @@ class JobRunner:
         hps = r.get("HyperParameters", {})
         instance_type = r["ResourceConfig"]["InstanceType"]
         resources = layout.resource_config(instance_type)
-        default_mode = r["AlgorithmSpecification"].get("TrainingInputMode", "File")
-        data_config = layout.input_data_config(r.get("InputDataConfig") or [], default_mode)
+        data_config = layout.input_data_config(r)
         self.root.write_config(hps, resources, data_config)
         image = r["AlgorithmSpecification"].get("TrainingImage", "")
         spec = INSTANCE_TYPES[instance_type]

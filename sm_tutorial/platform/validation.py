@@ -6,6 +6,7 @@ import posixpath
 import re
 from typing import Any, Mapping
 
+from ..container.layout import channel_mode
 from .errors import ApiError, field_error, validation
 from .instances import INSTANCE_TYPES
 
@@ -71,7 +72,6 @@ def parse_s3_uri(uri: str, field: str) -> tuple[str, str]:
 
 
 def _check_channels(request: Mapping[str, Any]) -> None:
-    default_mode = request["AlgorithmSpecification"].get("TrainingInputMode", "File")
     seen = set()
     for i, channel in enumerate(request.get("InputDataConfig") or []):
         name = channel.get("ChannelName", "")
@@ -88,7 +88,7 @@ def _check_channels(request: Mapping[str, Any]) -> None:
             raise validation(f"Channel '{name}' has no S3DataSource; this simulation reads "
                              "channels from S3 only. Pass an s3:// URI or a TrainingInput.")
         parse_s3_uri(s3.get("S3Uri"), f"inputDataConfig.{i + 1}.member.dataSource.s3DataSource.s3Uri")
-        mode = channel.get("InputMode") or default_mode
+        mode = channel_mode(channel, request)
         if mode not in INPUT_MODES:
             raise field_error(mode, f"inputDataConfig.{i + 1}.member.inputMode",
                               "Member must satisfy enum value set: [Pipe, File, FastFile]",
