@@ -4,7 +4,17 @@ Starts JupyterLab the way `make lab` does (`sm-tutorial lab`, on loopback, with 
 copy of the notebooks, drives Debian's chromium through chromedriver (Selenium), runs lessons
 3 and 1, and saves screenshots to test-artifacts/. Without chromium it is skipped on a laptop
 (with how to install it) and fails in CI, where `.ci/run` installs it.
+
+Nothing here depends on the machine's state:
+- JupyterLab runs with its own throwaway HOME, config, data, runtime, workspaces and settings
+  folders, and a hostile `~/.jupyter` is planted in that HOME (dark theme, a saved workspace with
+  other lessons open) to prove that the isolation holds;
+- it listens on a port the OS picks (`--port 0`), read back from its own server-info file;
+- notebooks are found by path among the main area's widgets and run through that panel's id,
+  never through whichever widget has focus (headless Chromium may give the page none);
+- every wait says what it waited for and what it saw last, and saves a screenshot on failure.
 """
+import json
 import os
 import shutil
 import subprocess
@@ -20,6 +30,8 @@ from conftest import REPO
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 ARTIFACTS = REPO / "test-artifacts"
 TOKEN = "sm-tutorial-browser-test"
+PLANTED_THEME = "JupyterLab Dark"
+PLANTED_TABS = ["03_inside_the_container.ipynb", "01_estimator.ipynb"]
 
 if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
     if os.environ.get("CI"):
@@ -29,48 +41,215 @@ if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
                 "(sudo apt-get install chromium chromium-driver)", allow_module_level=True)
 
 from selenium import webdriver  # noqa: E402
+from selenium.common.exceptions import TimeoutException, WebDriverException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 
-def free_port():
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def plant_hostile_home(home: Path) -> Path:
+    """A ~/.jupyter as a learner's might be: dark theme, a saved workspace with other tabs open."""
+    lab = home / ".jupyter" / "lab"
+    theme = lab / "user-settings" / "@jupyterlab" / "apputils-extension" / "themes.jupyterlab-settings"
+    theme.parent.mkdir(parents=True)
+    theme.write_text(json.dumps({"theme": PLANTED_THEME}))
+    workspace = lab / "workspaces" / "default-37a8.jupyterlab-workspace"
+    workspace.parent.mkdir(parents=True)
+    workspace.write_text(json.dumps({
+        "data": {"layout-restorer:data": {"main": {"dock": {"type": "tab-area", "currentIndex": 0,
+                                                            "widgets": [f"notebook:{n}" for n in PLANTED_TABS]}}},
+                 **{f"notebook:{n}": {"data": {"path": n, "factory": "Notebook"}} for n in PLANTED_TABS}},
+        "metadata": {"id": "default"}}))
+    return workspace
+
+
+def isolated_env(root: Path) -> dict:
+    """The environment for a JupyterLab that reads and writes nothing of the user's."""
+    dirs = {name: root / name for name in ("home", "config", "data", "runtime", "ipython")}
+    for path in dirs.values():
+        path.mkdir(parents=True, exist_ok=True)
+    return dict(os.environ, JUPYTER_TOKEN=TOKEN, HOME=str(dirs["home"]),
+                JUPYTER_CONFIG_DIR=str(dirs["config"]), JUPYTER_DATA_DIR=str(dirs["data"]),
+                JUPYTER_RUNTIME_DIR=str(dirs["runtime"]), IPYTHONDIR=str(dirs["ipython"]),
+                MPLCONFIGDIR=str(dirs["home"] / "matplotlib"))
+
+
+def wait_until(browser, what, check, timeout, seen=None):
+    """Wait for check(browser) to be truthy; on time-out, fail saying what was seen last."""
+    last = {}
+
+    def probe(b):
+        result = check(b)
+        last["seen"] = seen(b) if seen and not result else None
+        return result
+    try:
+        return WebDriverWait(browser, timeout, poll_frequency=0.25).until(probe)
+    except TimeoutException:
+        pass
+    fail(browser, f"waited {timeout} s for {what}", last.get("seen"))
+
+
+def fail(browser, message, seen=None):
+    import inspect
+    test = next((f.function for f in inspect.stack() if f.function.startswith("test_")), "browser")
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / f"FAILED-{test}.png"
+    try:
+        browser.save_screenshot(str(shot))
+    except WebDriverException as error:
+        shot = f"(no screenshot: {error.msg})"
+    try:
+        console = [e["message"] for e in browser.get_log("browser") if e.get("level") in ("SEVERE", "WARNING")]
+    except WebDriverException:
+        console = ["(console log unavailable)"]
+    state = lab_state(browser)
+    pytest.fail(f"{message}.\nlast seen: {json.dumps(seen, default=str)}\n"
+                f"lab state: {json.dumps(state, default=str)}\nconsole errors: {console[-10:]}\n"
+                f"screenshot: {shot}", pytrace=False)
+
+
+STATE_JS = """
+const app = window.jupyterapp;
+if (!app) return {app: 'window.jupyterapp is not defined (page still loading, or --expose-app missing)'};
+const current = app.shell.currentWidget;
+return {
+  restored: !!window.__smRestored, current: current ? current.title.label : null,
+  theme: document.body.dataset.jpThemeName || null,
+  main: [...app.shell.widgets('main')].map(w => ({
+    id: w.id, label: w.title.label, path: w.context ? w.context.path : null,
+    kernel: w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel
+      ? w.sessionContext.session.kernel.status : null,
+    running: w.node.querySelectorAll('.jp-InputArea-prompt').length
+      ? [...w.node.querySelectorAll('.jp-InputArea-prompt')].filter(p => p.textContent.includes('*')).length
+      : null})),
+};
+"""
+
+
+def lab_state(browser):
+    try:
+        return browser.execute_script(STATE_JS)
+    except WebDriverException as error:
+        return f"(page not scriptable: {error.msg})"
+
+
+def main_paths(browser):
+    state = lab_state(browser)
+    return [w["path"] or w["label"] for w in state.get("main", [])] if isinstance(state, dict) else state
+
+
+PANEL_JS = """
+const app = window.jupyterapp;
+if (!app) return null;
+if (!window.__smRestoredHook) { window.__smRestoredHook = app.restored.then(() => { window.__smRestored = true; }); }
+if (!window.__smRestored) return null;  // the layout is restored: no tab appears after this
+const panel = [...app.shell.widgets('main')].find(w => w.context && w.context.path === arguments[0]);
+if (!panel || !panel.context.isReady || !panel.sessionContext.isReady) return null;
+const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
+if (!kernel || kernel.status !== 'idle' || !panel.content.widgets.length) return null;
+app.shell.activateById(panel.id);
+return panel.id;
+"""
+
+
+class Notebook:
+    """One notebook panel, found by its path, never by focus."""
+
+    def __init__(self, browser, panel_id, path):
+        self.browser, self.id, self.path = browser, panel_id, path
+
+    @property
+    def node(self):
+        return self.browser.find_element(By.ID, self.id)
+
+    def run_all(self, timeout):
+        """Run every cell through this panel's id; wait for NotebookActions.runAll to resolve."""
+        self.browser.execute_script(
+            "window.__smRuns = window.__smRuns || {}; window.__smRuns[arguments[0]] = 'running';"
+            "window.jupyterapp.commands.execute('notebook:run-all-cells', {semanticWidget: arguments[0]})"
+            ".then(ok => { window.__smRuns[arguments[0]] = ok ? 'done' : 'failed'; },"
+            "      err => { window.__smRuns[arguments[0]] = 'error: ' + err; });", self.id)
+        status = wait_until(self.browser, f"every cell of {self.path} to run (notebook:run-all-cells)",
+                            lambda b: b.execute_script("const s = window.__smRuns[arguments[0]];"
+                                                       "return s === 'running' ? false : s;", self.id),
+                            timeout, seen=lab_state)
+        assert status == "done", f"{self.path}: run-all ended '{status}'; lab state: {lab_state(self.browser)}"
+
+    def elements(self, css):
+        return self.node.find_elements(By.CSS_SELECTOR, css)
+
+    def wait_for_text(self, css, text, timeout):
+        def found(b):
+            return next((e for e in self.elements(css) if text in e.text), False)
+        return wait_until(self.browser, f"a '{css}' element containing {text!r} in {self.path}", found, timeout,
+                          seen=lambda b: [e.text[:120] for e in self.elements(css)][-5:])
+
+    def click_text(self, text, timeout=60):
+        def visible(b):
+            return next((e for e in self.node.find_elements(By.XPATH, f".//*[normalize-space(text())='{text}']")
+                         if e.is_displayed()), False)
+        element = wait_until(self.browser, f"a visible element reading {text!r} in {self.path}", visible, timeout,
+                             seen=lambda b: [e.text[:60] for e in self.elements(".widget-button, button")][:20])
+        self.browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
+        element.click()
+        return element
+
+
+def open_notebook(browser, lab, name, workspace=None, timeout=180):
+    """Open NAME in the given workspace (a fresh one per test unless None = the default workspace)."""
+    prefix = f"/lab/workspaces/{workspace}" if workspace else "/lab"
+    browser.get(f"{lab}{prefix}/tree/{name}?token={TOKEN}")
+    panel_id = wait_until(browser, f"the notebook panel for {name} with its kernel idle",
+                          lambda b: b.execute_script(PANEL_JS, name), timeout, seen=lab_state)
+    return Notebook(browser, panel_id, name)
 
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    course = tmp_path_factory.mktemp("course") / "notebooks"
+    root = tmp_path_factory.mktemp("lab")
+    course = root / "notebooks"
     shutil.copytree(REPO / "notebooks", course)  # JupyterLab autosaves: never the committed files
-    port = free_port()
-    env = dict(os.environ, JUPYTER_TOKEN=TOKEN)
+    env = isolated_env(root)
+    planted = plant_hostile_home(Path(env["HOME"]))
+    planted_text = planted.read_text()
+    log = (root / "jupyterlab.log").open("w")  # a file, not a pipe: a full pipe would stall the server
     server = subprocess.Popen([sys.executable, "-m", "sm_tutorial", "lab", "--no-browser", "--expose-app",
-                               "--port", str(port), "--notebook-dir", str(course)],
-                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/api/status?token={TOKEN}", timeout=2).close()
-            break
-        except Exception:
-            if server.poll() is not None or time.time() > deadline:
-                pytest.fail("JupyterLab did not start:\n" + server.stdout.read()[-3000:])
-            time.sleep(0.5)
+                               "--port", "0", "--notebook-dir", str(course)],
+                              env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
+    runtime = Path(env["JUPYTER_RUNTIME_DIR"])
+
+    def started():
+        for info in runtime.glob("jpserver-*.json"):
+            try:
+                url = json.loads(info.read_text())["url"].rstrip("/")
+                urllib.request.urlopen(f"{url}/api/status?token={TOKEN}", timeout=2).close()
+                return url
+            except (ValueError, KeyError, OSError):
+                pass
+        return None
+
+    deadline = time.monotonic() + 120
+    while not (url := started()):
+        if server.poll() is not None or time.monotonic() > deadline:
+            server.kill()
+            pytest.fail("JupyterLab did not start within 120 s (no answering server-info file in "
+                        f"{runtime}):\n" + (root / "jupyterlab.log").read_text()[-3000:], pytrace=False)
+        time.sleep(0.2)
     yield url
     server.terminate()
     try:
         server.wait(timeout=30)
     except subprocess.TimeoutExpired:
         server.kill()
+        server.wait()
+    log.close()
+    assert planted.read_text() == planted_text, "the test's JupyterLab rewrote the HOME's own workspace"
 
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
                  "--disable-dev-shm-usage", "--window-size=1400,1000", "--dns-prefetch-disable",
@@ -89,40 +268,13 @@ def browser(tmp_path_factory):
     driver.quit()
 
 
-def open_notebook(browser, lab, name):
-    browser.get(f"{lab}/lab/tree/{name}?token={TOKEN}")
-    WebDriverWait(browser, 120).until(lambda b: b.execute_script(
-        "const app = window.jupyterapp; if (!app) return false;"
-        "const w = app.shell.currentWidget;"
-        "return !!(w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel"
-        " && w.sessionContext.session.kernel.status === 'idle' && w.context.path.endsWith(arguments[0]));",
-        name))
-
-
-def run_all(browser):
-    browser.execute_script("window.jupyterapp.commands.execute('notebook:run-all-cells');")
-
-
-def kernel_idle(browser):
-    return browser.execute_script(
-        "const w = window.jupyterapp.shell.currentWidget;"
-        "return w.sessionContext.session.kernel.status === 'idle'"
-        " && !document.querySelector('.jp-InputArea-prompt')?.textContent.includes('[*]')"
-        " && ![...document.querySelectorAll('.jp-InputArea-prompt')].some(p => p.textContent.includes('*'));")
-
-
-def click_text(browser, text):
-    element = WebDriverWait(browser, 60).until(lambda b: next(
-        (e for e in b.find_elements(By.XPATH, f"//*[normalize-space(text())='{text}']") if e.is_displayed()),
-        False))
-    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
-    element.click()
-    return element
-
-
-def test_lab_settings(lab, browser):
-    open_notebook(browser, lab, "00_welcome.ipynb")
-    assert browser.execute_script("return document.body.dataset.jpThemeLight") == "true"
+def test_lab_settings_ignore_the_users_jupyter_state(lab, browser):
+    # The default workspace, as a learner opens it: the planted ~/.jupyter must not show through.
+    notebook = open_notebook(browser, lab, "00_welcome.ipynb")
+    assert main_paths(browser) == ["00_welcome.ipynb"], \
+        f"tabs restored from somewhere other than the test's own workspace: {main_paths(browser)}"
+    assert browser.execute_script("return document.body.dataset.jpThemeLight") == "true", \
+        f"theme is {browser.execute_script('return document.body.dataset.jpThemeName')}, not the course's light theme"
     schema = browser.execute_script(  # overrides.json becomes the schema's defaults
         "return fetch('/lab/api/settings/@jupyterlab/apputils-extension:notification?token=' +"
         " arguments[0]).then(r => r.json()).then(j => j.schema.properties);", TOKEN)
@@ -133,32 +285,29 @@ def test_lab_settings(lab, browser):
         "return fetch('/api/contents?token=' + arguments[0]).then(r => r.json())"
         ".then(j => j.content.map(c => c.name));", TOKEN)
     assert "00_welcome.ipynb" in listing and "scripts" in listing  # the notebooks folder is the root
+    assert notebook.node.is_displayed()
 
 
 def test_container_tree_widget_in_lesson_3(lab, browser):
-    open_notebook(browser, lab, "03_inside_the_container.ipynb")
-    run_all(browser)
-    WebDriverWait(browser, 300).until(lambda b: b.find_elements(By.CSS_SELECTOR, ".widget-accordion"))
-    WebDriverWait(browser, 300).until(kernel_idle)
-    click_text(browser, "input/")
-    click_text(browser, "config/")
-    click_text(browser, "hyperparameters.json")
-    viewer = WebDriverWait(browser, 30).until(lambda b: next(
-        (e for e in b.find_elements(By.CSS_SELECTOR, ".widget-html") if "sagemaker_program" in e.text), False))
+    notebook = open_notebook(browser, lab, "03_inside_the_container.ipynb", workspace="lesson3")
+    notebook.run_all(timeout=300)
+    assert notebook.elements(".widget-accordion"), "lesson 3 ran but shows no container tree"
+    notebook.click_text("input/")
+    notebook.click_text("config/")
+    notebook.click_text("hyperparameters.json")
+    viewer = notebook.wait_for_text(".widget-html", "sagemaker_program", 30)
     assert "input/config/hyperparameters.json" in viewer.text
     browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", viewer)
     browser.save_screenshot(str(ARTIFACTS / "lesson3-container-tree.png"))
 
 
 def test_job_timeline_widget_in_lesson_1(lab, browser):
-    open_notebook(browser, lab, "01_estimator.ipynb")
-    run_all(browser)
-    done = WebDriverWait(browser, 400).until(lambda b: next(
-        (e for e in b.find_elements(By.CSS_SELECTOR, ".widget-html") if "Status: Completed" in e.text), False))
-    bars = [b for b in browser.find_elements(By.CSS_SELECTOR, ".progress-bar") if b.is_displayed()]
-    assert len(bars) >= 4
-    WebDriverWait(browser, 400).until(kernel_idle)
+    notebook = open_notebook(browser, lab, "01_estimator.ipynb", workspace="lesson1")
+    notebook.run_all(timeout=400)
+    notebook.wait_for_text(".widget-html", "Status: Completed", 30)
+    bars = [b for b in notebook.elements(".progress-bar") if b.is_displayed()]
+    assert len(bars) >= 4, f"the job timeline shows {len(bars)} bars, expected one per status (>= 4)"
     browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", bars[-1])
     browser.save_screenshot(str(ARTIFACTS / "lesson1-job-timeline.png"))
-    errors = browser.find_elements(By.CSS_SELECTOR, ".jp-RenderedText[data-mime-type='application/vnd.jupyter.stderr']")
+    errors = notebook.elements(".jp-RenderedText[data-mime-type='application/vnd.jupyter.stderr']")
     assert not [e.text for e in errors if "Error" in e.text], [e.text for e in errors]
