@@ -104,6 +104,19 @@ def test_one_python_range_everywhere():
     assert gate < setup_recipe.index("-m venv"), "the version gate must run before the venv exists"
 
 
+def test_this_environment_has_exactly_the_locked_versions():
+    """What `make setup` installed on this Python is what constraints.txt locks for it."""
+    import sys
+    from importlib import metadata
+    lock = lock_for("%d.%d.%d" % sys.version_info[:3])
+    installed = {normalise(d.metadata["Name"]): d.version for d in metadata.distributions()}
+    tooling = {"pip", "setuptools", "wheel", "sm-tutorial"}  # the venv's own, and the course
+    off = {name: (version, lock.get(name)) for name, version in installed.items()
+           if name in lock and name not in tooling and lock[name] != version}
+    assert not off, f"installed (version, locked): {off}; reinstall: rm -rf .venv && make setup"
+    assert set(lock) - tooling <= set(installed)  # nothing locked for this Python is missing
+
+
 def quick_start_commands():
     readme = (REPO / "README.md").read_text()
     section = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
