@@ -1,4 +1,4 @@
-"""The repository's promises: pins in step, the README's two commands, CI running the second."""
+"""The repository's promises: one Python range, one lock for it, the README's two commands, CI running the second."""
 import re
 try:
     import tomllib
