@@ -7,14 +7,10 @@ STAMP   = $(VENV)/.installed
 .PHONY: setup lab test bench doctor clean
 
 $(STAMP): pyproject.toml constraints.txt
-	@$(PYTHON) -c 'import sys; assert (3, 10) <= sys.version_info[:2] <= (3, 12), \
-	  "sm-tutorial needs Python 3.10-3.12; run: make PYTHON=python3.12 ..."'
+	@$(PYTHON) sm_tutorial/python_support.py  # Python 3.10-3.13, or it says why not and what to run
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
-	if $(BIN)/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; \
-	  then $(BIN)/python -m pip install --quiet -c constraints.txt -e . ; \
-	  else echo "note: constraints.txt is resolved for Python 3.11; installing from pyproject ranges"; \
-	       $(BIN)/python -m pip install --quiet -e . ; fi
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e .
 	touch $(STAMP)
 
 setup: $(STAMP)

@@ -9,7 +9,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Callable
 
-from . import settings
+from . import python_support, settings
 
 INSTALL = "run `make setup` (or `pip install -c constraints.txt -e .`) in the repository"
 
@@ -42,8 +42,9 @@ def check_all(version_of: Callable[[str], str | None] = installed_version,
               free_bytes: Callable[[Path], int] = lambda p: shutil.disk_usage(p).free,
               environ: dict | None = None) -> list[Check]:
     env = os.environ if environ is None else environ
-    checks = [Check("Python", (3, 10) <= python <= (3, 12), f"{python[0]}.{python[1]}",
-                    "install Python 3.10, 3.11 or 3.12 and run `make setup PYTHON=python3.11`")]
+    why = python_support.why_not(python)
+    found = [] if why is None else [command for command, _ in python_support.others(python)[0]]
+    checks = [Check("Python", why is None, why or f"{python[0]}.{python[1]}", python_support.fix(found))]
 
     tf = version_of("tensorflow-cpu") or version_of("tensorflow")
     checks.append(Check("TensorFlow", tf is not None, tf or "not installed",
