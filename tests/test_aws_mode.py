@@ -55,9 +55,11 @@ def aws(standin, monkeypatch, tmp_path):
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("SM_TUTORIAL_MODE", "aws")
     monkeypatch.setenv(aws_mode.ROLE_ENV, ROLE)
+    # session(mode=...) sets sdk._mode; recording it now makes teardown put back the value from
+    # before the test (recording it after the yield would put back "aws" for the next test file)
+    monkeypatch.setattr(sdk, "_mode", None)
     boto3.client("iam").create_role(RoleName="DemoSageMakerRole", AssumeRolePolicyDocument="{}")
     yield standin
-    monkeypatch.setattr(sdk, "_mode", None)
 
 
 def tiny_estimator(sess, tmp_path, **kwargs):
