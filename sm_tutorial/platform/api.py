@@ -11,6 +11,7 @@ import logging
 import uuid
 from typing import Any
 
+from . import shapes
 from .errors import ApiError
 from .service import TrainingService
 
@@ -40,6 +41,7 @@ def dispatch(service: TrainingService, target: str, body: bytes) -> tuple[int, d
             request: Any = json.loads(body or b"{}")
         except ValueError:
             raise ApiError("SerializationException", "The request body is not valid JSON.")
+        shapes.check_request(action, request)  # types, patterns, enums, limits: AWS's model
         result = getattr(service, _snake(action))(request)
         return 200, headers, json.dumps(result).encode()
     except ApiError as error:

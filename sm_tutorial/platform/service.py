@@ -11,7 +11,7 @@ from .errors import validation
 from .job import RunningElsewhere, TrainingJob
 from .runner import JobRunner, stop_orphan
 from .storage import Storage
-from .validation import check_create_training_job, check_job_name, name_in_use, not_found
+from .validation import check_create_training_job, name_in_use, not_found
 
 
 class TrainingService:
@@ -52,8 +52,7 @@ class TrainingService:
         thread.start()
         return {"TrainingJobArn": job.arn}
 
-    def _get(self, name: Any) -> TrainingJob:
-        check_job_name(name)
+    def _get(self, name: str) -> TrainingJob:  # a valid name: shapes.check_request checked it
         job = self._jobs.get(name)
         if job is None:
             raise not_found(name)
