@@ -65,3 +65,95 @@ def test_channel_name_with_a_trailing_newline_is_refused(raw):
 def sm_jobs_dir():
     import sm_tutorial
     return sm_tutorial.workspace() / "jobs"
+
+
+# -- defect 8: AWS's limits and filters ----------------------------------------------------
+def test_more_than_20_channels_are_refused(raw):
+    code, message = refused(create, raw=raw, name="many-channels",
+                            InputDataConfig=[channel(f"c{i}") for i in range(21)])
+    assert code == "ValidationException" and "'inputDataConfig'" in message
+    assert "less than or equal to 20" in message
+
+
+def test_more_than_50_tags_and_duplicate_keys_are_refused(raw):
+    code, message = refused(create, raw=raw, name="many-tags",
+                            Tags=[{"Key": f"k{i}", "Value": "v"} for i in range(51)])
+    assert code == "ValidationException" and "less than or equal to 50" in message
+    code, message = refused(create, raw=raw, name="twin-tags",
+                            Tags=[{"Key": "team", "Value": "a"}, {"Key": "team", "Value": "b"}])
+    assert code == "ValidationException" and "team" in message and "unique" in message
+    for name in ("many-tags", "twin-tags"):
+        assert refused(raw.describe_training_job, TrainingJobName=name)[0] == "ValidationException"
+
+
+def test_add_tags_keeps_to_aws_limits(raw):
+    arn = create(raw, "tag-limits")["TrainingJobArn"]
+    raw.add_tags(ResourceArn=arn, Tags=[{"Key": f"k{i}", "Value": "v"} for i in range(40)])
+    code, message = refused(raw.add_tags, ResourceArn=arn,
+                            Tags=[{"Key": f"n{i}", "Value": "v"} for i in range(11)])
+    assert code == "ValidationException" and "50" in message
+    code, _ = refused(raw.add_tags, ResourceArn=arn,
+                      Tags=[{"Key": "x", "Value": "1"}, {"Key": "x", "Value": "2"}])
+    assert code == "ValidationException"
+    assert len(raw.list_tags(ResourceArn=arn)["Tags"]) == 40  # nothing half-applied
+
+
+@pytest.mark.parametrize("change,words", [
+    ({"MaxResults": 0}, ["'maxResults'", "greater than or equal to 1"]),
+    ({"MaxResults": 1000}, ["'maxResults'", "less than or equal to 100"]),
+    ({"SortBy": "Bogus"}, ["'sortBy'", "Name, CreationTime, Status"]),
+    ({"StatusEquals": "Bogus"}, ["'statusEquals'", "InProgress"]),
+    ({"SortOrder": "Sideways"}, ["'sortOrder'", "Ascending"]),
+])
+def test_list_training_jobs_refuses_what_aws_refuses(raw, change, words):
+    code, message = refused(raw.list_training_jobs, **change)
+    assert code == "ValidationException"
+    for word in words:
+        assert word in message, message
+
+
+def names(page):
+    return [s["TrainingJobName"] for s in page["TrainingJobSummaries"]]
+
+
+def ended(raw, name):
+    import time
+    deadline = time.time() + 30
+    while (d := raw.describe_training_job(TrainingJobName=name))["TrainingJobStatus"] == "InProgress":
+        assert time.time() < deadline, d
+        time.sleep(0.05)  # polling the API, as a client must
+    return d
+
+
+def test_list_training_jobs_honours_last_modified_time(raw):
+    first = ended(raw, create(raw, "lmt-probe-a")["TrainingJobArn"].rsplit("/", 1)[1])
+    second = ended(raw, create(raw, "lmt-probe-b")["TrainingJobArn"].rsplit("/", 1)[1])
+    assert second["LastModifiedTime"] > first["LastModifiedTime"]
+    between = first["LastModifiedTime"]
+    after = raw.list_training_jobs(NameContains="lmt-probe", LastModifiedTimeAfter=between)
+    before = raw.list_training_jobs(NameContains="lmt-probe", LastModifiedTimeBefore=between)
+    assert names(after) == ["lmt-probe-b"]
+    assert names(before) == []  # strictly before: a's own time is not before itself
+    both = raw.list_training_jobs(NameContains="lmt-probe",
+                                  LastModifiedTimeBefore=second["LastModifiedTime"])
+    assert names(both) == ["lmt-probe-a"]
+
+
+@pytest.mark.parametrize("order", ["Ascending", "Descending"])
+@pytest.mark.parametrize("sort_by", ["CreationTime", "Name"])
+def test_a_job_created_between_pages_is_not_listed_twice(raw, sort_by, order):
+    prefix = f"pages-{sort_by[:4].lower()}-{order[:3].lower()}"
+    for i in (1, 3, 5):
+        create(raw, f"{prefix}-{i}")
+    first = raw.list_training_jobs(NameContains=prefix, MaxResults=2, SortBy=sort_by, SortOrder=order)
+    create(raw, f"{prefix}-0")  # sorts first by name, last by creation time
+    rest = []
+    token = first.get("NextToken")
+    while token:
+        page = raw.list_training_jobs(NameContains=prefix, MaxResults=2, SortBy=sort_by,
+                                      SortOrder=order, NextToken=token)
+        rest += names(page)
+        token = page.get("NextToken")
+    seen = names(first) + rest
+    assert len(seen) == len(set(seen)), seen
+    assert {f"{prefix}-{i}" for i in (1, 3, 5)} <= set(seen)

@@ -7,11 +7,12 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from . import listing
 from .errors import validation
 from .job import RunningElsewhere, TrainingJob
 from .runner import JobRunner, stop_orphan
 from .storage import Storage
-from .validation import check_create_training_job, name_in_use, not_found
+from .validation import check_create_training_job, check_tags, name_in_use, not_found
 
 
 class TrainingService:
@@ -69,25 +70,7 @@ class TrainingService:
         return {}
 
     def list_training_jobs(self, request: dict[str, Any]) -> dict[str, Any]:
-        jobs = list(self._jobs.values())
-        if request.get("NameContains"):
-            jobs = [j for j in jobs if request["NameContains"] in j.name]
-        if request.get("StatusEquals"):
-            jobs = [j for j in jobs if j.status == request["StatusEquals"]]
-        summaries = [j.summary() for j in jobs]
-        for field, test in (("CreationTimeAfter", lambda s, t: s["CreationTime"] > t),
-                            ("CreationTimeBefore", lambda s, t: s["CreationTime"] < t)):
-            if request.get(field) is not None:
-                summaries = [s for s in summaries if test(s, float(request[field]))]
-        key = {"Name": "TrainingJobName", "Status": "TrainingJobStatus"}.get(
-            request.get("SortBy", "CreationTime"), "CreationTime")
-        summaries.sort(key=lambda s: s[key], reverse=request.get("SortOrder", "Ascending") == "Descending")
-        start = int(request.get("NextToken") or 0)
-        size = int(request.get("MaxResults") or 100)
-        page = {"TrainingJobSummaries": summaries[start:start + size]}
-        if start + size < len(summaries):
-            page["NextToken"] = str(start + size)
-        return page
+        return listing.page((j.summary() for j in list(self._jobs.values())), request)
 
     def _by_arn(self, arn: str) -> TrainingJob:
         name = arn.rsplit("/", 1)[-1]
@@ -100,9 +83,12 @@ class TrainingService:
         return {"Tags": list(self._by_arn(request.get("ResourceArn", "")).tags)}
 
     def add_tags(self, request: dict[str, Any]) -> dict[str, Any]:
-        job = self._by_arn(request.get("ResourceArn", ""))
-        keep = [t for t in job.tags if t["Key"] not in {n["Key"] for n in request.get("Tags", [])}]
-        job.tags = keep + list(request.get("Tags", []))
+        job = self._by_arn(request["ResourceArn"])
+        check_tags(request["Tags"])
+        new = {t["Key"] for t in request["Tags"]}
+        tags = [t for t in job.tags if t["Key"] not in new] + request["Tags"]
+        check_tags(tags)
+        job.tags = tags
         return {"Tags": job.tags}
 
     def delete_tags(self, request: dict[str, Any]) -> dict[str, Any]:

@@ -7,6 +7,7 @@ import posixpath
 import re
 from typing import Any, Mapping
 
+from . import shapes
 from .errors import ApiError, field_error, validation
 from .instances import INSTANCE_TYPES
 
@@ -62,6 +63,20 @@ def _check_channels(request: Mapping[str, Any]) -> None:
                                  "ShardedByS3Key are the same on one instance).")
 
 
+def check_tags(tags: list[dict[str, str]]) -> None:
+    """AWS's rules on a resource's tags that the model's TagList shape does not carry."""
+    keys = [t["Key"] for t in tags]
+    twice = sorted({k for k in keys if keys.count(k) > 1})
+    if twice:
+        raise validation(f"1 validation error detected: Value at 'tags' failed to satisfy "
+                         f"constraint: Tag keys must be unique; '{twice[0]}' appears more than "
+                         "once. Give each tag one value.")
+    limit = shapes.model().shape_for("TagList").metadata["max"]
+    if len(tags) > limit:
+        raise validation(f"A resource can have at most {limit} tags; these changes would give it "
+                         f"{len(tags)}. Remove some with delete_tags first.")
+
+
 def check_create_training_job(request: Mapping[str, Any]) -> None:
     """Raise ApiError for the first problem AWS would reject the request for (the request has
     passed ``shapes.check_request``: its types, patterns and limits are AWS's)."""
@@ -70,6 +85,7 @@ def check_create_training_job(request: Mapping[str, Any]) -> None:
         raise validation("AlgorithmSpecification needs a TrainingImage (image_uri=...) or an "
                          "AlgorithmName. Framework estimators such as TensorFlow fill it in.")
     _check_channels(request)
+    check_tags(request.get("Tags") or [])
     _check_instance(request.get("ResourceConfig") or {})
     checkpoint = request.get("CheckpointConfig")
     if checkpoint:
