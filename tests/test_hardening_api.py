@@ -157,3 +157,86 @@ def test_a_job_created_between_pages_is_not_listed_twice(raw, sort_by, order):
     seen = names(first) + rest
     assert len(seen) == len(set(seen)), seen
     assert {f"{prefix}-{i}" for i in (1, 3, 5)} <= set(seen)
+
+
+# -- defect 9: bad requests answered 400, as AWS answers them ---------------------------------
+def post(target, body: bytes, signed=False):
+    """POST one JSON 1.1 request to the endpoint; returns (HTTP status, parsed JSON or text)."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+    url = os.environ["AWS_ENDPOINT_URL"]
+    headers = {"X-Amz-Target": target, "Content-Type": "application/x-amz-json-1.1"}
+    if signed:
+        request = AWSRequest("POST", url + "/", data=body, headers=headers)
+        SigV4Auth(Credentials("testing", "testing", "testing"), "sagemaker", "us-east-1").add_auth(request)
+        headers = dict(request.headers.items())
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url + "/", body, headers), timeout=30) as r:
+            status, text = r.status, r.read().decode()
+    except urllib.error.HTTPError as error:
+        status, text = error.code, error.read().decode()
+    try:
+        return status, json.loads(text)
+    except ValueError:
+        return status, text
+
+
+@pytest.mark.parametrize("body,code", [
+    (b"[]", "SerializationException"),
+    (b'"x"', "SerializationException"),
+    (b"{not json", "SerializationException"),
+    (b'{"NextToken": "garbage"}', "ValidationException"),
+    (b'{"NextToken": 5}', "SerializationException"),
+    (b'{"CreationTimeAfter": "yesterday"}', "SerializationException"),
+    (b'{"MaxResults": "ten"}', "SerializationException"),
+], ids=["list", "string", "not-json", "garbage-token", "number-token", "yesterday", "ten"])
+def test_bad_list_bodies_get_400_with_aws_types(sess, body, code):
+    status, answer = post("SageMaker.ListTrainingJobs", body)
+    assert status == 400, answer
+    assert answer["__type"] == code
+    assert "Error(" not in answer["message"] and "Traceback" not in answer["message"]
+
+
+def test_a_forged_token_of_the_wrong_kind_is_refused(sess):
+    import base64
+    forged = base64.urlsafe_b64encode(json.dumps(["not-a-time", "x"]).encode()).decode()
+    status, answer = post("SageMaker.ListTrainingJobs", json.dumps({"NextToken": forged}).encode())
+    assert status == 400 and answer["__type"] == "ValidationException"
+    assert "NextToken" in answer["message"]
+
+
+@pytest.mark.parametrize("signed", [False, True], ids=["unsigned", "signed"])
+def test_unknown_sagemaker_operation(sess, signed):
+    status, answer = post("SageMaker.NoSuchThing", b"{}", signed=signed)
+    assert status == 400, answer
+    assert answer["__type"] == "UnknownOperationException"
+    assert "NoSuchThing" in answer["message"]
+
+
+def test_add_tags_that_are_not_a_list(raw, sess):
+    arn = create(raw, "tags-not-a-list", Tags=[{"Key": "team", "Value": "a"}])["TrainingJobArn"]
+    for tags in ("oops", ["oops"], [{"Key": "k", "Value": 5}]):
+        status, answer = post("SageMaker.AddTags", json.dumps({"ResourceArn": arn, "Tags": tags}).encode())
+        assert status == 400 and answer["__type"] == "SerializationException", answer
+        assert "'tags" in answer["message"]
+    assert sess.sagemaker_client.list_tags(ResourceArn=arn)["Tags"] == [{"Key": "team", "Value": "a"}]
+
+
+@pytest.mark.parametrize("hyperparameters,words", [
+    ({"a=b": "1"}, ["SM_HP_A=B", "'='", "Rename"]),
+    ({"text": "x\x00y"}, ["SM_HP_TEXT", "NUL", "Remove"]),
+], ids=["key-with-equals", "value-with-nul"])
+def test_hyperparameters_no_process_can_carry(sess, source, hyperparameters, words):
+    """AWS's model allows any key and value (pattern '.*'), so AWS accepts the request and the
+    job fails in the container, as the toolkit's would: an AlgorithmError saying what to change,
+    never an InternalServerError."""
+    from conftest import estimator
+    from sagemaker.exceptions import UnexpectedStatusException
+    est = estimator(sess, source("print('never runs')\n"), hyperparameters)
+    with pytest.raises(UnexpectedStatusException):
+        est.fit(logs=False)
+    reason = est.latest_training_job.describe()["FailureReason"]
+    assert reason.startswith("AlgorithmError") and "InternalServerError" not in reason, reason
+    for word in words:
+        assert word in reason, reason

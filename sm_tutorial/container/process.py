@@ -39,6 +39,28 @@ def base_environment(root: ContainerRoot, extra: Mapping[str, str]) -> dict[str,
     return env
 
 
+def unpassable(argv: list[str], env: Mapping[str, str]) -> str | None:
+    """Why no process could be started with this command line and environment (a hyperparameter
+    key with '=' becomes an SM_HP_ variable name no environment can hold; a NUL fits nowhere),
+    or None. The toolkit on AWS fails the same way, in the container."""
+    for name, value in env.items():
+        if not name or "=" in name or "\0" in name:
+            shown = name.replace("\0", "\\x00")
+            return (f"the environment variable name {shown!r} (from a hyperparameter key or the "
+                    "job's Environment) contains '=' or NUL, which no environment can hold. "
+                    "Rename the key with letters, digits, '_' or '-'.")
+        if "\0" in value:
+            return (f"the value of {name} contains a NUL character (\\x00), which no process "
+                    "environment or command line can carry. Remove it from the hyperparameter or "
+                    "Environment value.")
+    for arg in argv:
+        if "\0" in arg:
+            return (f"the command-line argument {arg.replace(chr(0), chr(92) + 'x00')[:60]!r} contains a "
+                    "NUL character, which no command line can carry. Remove it from the "
+                    "hyperparameter.")
+    return None
+
+
 def install_requirements(root: ContainerRoot, env: Mapping[str, str]) -> Path | None:
     """``pip install -r code/requirements.txt`` into the job's own folder (never the host's
     environment). Returns that folder, or None without a requirements.txt; raises

@@ -219,6 +219,9 @@ class JobRunner:
 
     def _train(self, deadline: float) -> str:
         argv, env = self._environment()
+        problem = process.unpassable(argv, env)
+        if problem:
+            raise JobFailed(f"AlgorithmError: framework error: {problem}")
         program = argv[1]
         if not (self.root.code / program).is_file():
             found = sorted(p.name for p in self.root.code.iterdir())[:10]
