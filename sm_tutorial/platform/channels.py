@@ -19,6 +19,8 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from botocore.exceptions import ClientError
+
 from .validation import parse_s3_uri
 
 RECORDIO_MAGIC = 0xCED7230A
@@ -71,6 +73,10 @@ def _inside(folder: Path, obj: S3Object) -> Path:
     return target
 
 
+class DownloadFailed(Exception):
+    """An object listed for a channel could not be copied (deleted or made unreadable since)."""
+
+
 def download(storage, objects: list[S3Object], folder: Path) -> int:
     """File mode: copy each object to ``folder/<relative>``; returns the bytes copied."""
     check_inside(folder, objects)
@@ -78,7 +84,15 @@ def download(storage, objects: list[S3Object], folder: Path) -> int:
     for obj in objects:
         target = _inside(folder, obj)
         target.parent.mkdir(parents=True, exist_ok=True)
-        storage.s3.download_file(obj.bucket, obj.key, str(target))
+        try:
+            storage.s3.download_file(obj.bucket, obj.key, str(target))
+        except ClientError as error:
+            e = error.response.get("Error", {})
+            raise DownloadFailed(
+                f"Failed to download data. {e.get('Code', 'Error')} ({e.get('Message', '')}): "
+                f"s3://{obj.bucket}/{obj.key} was listed under the channel's S3 prefix but could "
+                "not be read; it was deleted or replaced while the job was downloading. Check "
+                "that the object exists (aws s3 ls) and run the job again.") from None
     return sum(o.size for o in objects)
 
 

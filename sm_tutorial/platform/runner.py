@@ -178,7 +178,7 @@ class JobRunner:
             else:
                 try:
                     channels.download(self.storage, objects, self.root.channel(name))
-                except channels.OutsideChannel as error:
+                except (channels.OutsideChannel, channels.DownloadFailed) as error:
                     raise JobFailed(f"ClientError: Data download failed: {error}")
                 verb = "downloaded (File)"
             lines.append(f"Channel {name}: {len(objects)} objects ({size / 1e6:.2f} MB) {verb} "
