@@ -86,14 +86,16 @@ class TrainingService:
         job = self._by_arn(request["ResourceArn"])
         check_tags(request["Tags"])
         new = {t["Key"] for t in request["Tags"]}
-        tags = [t for t in job.tags if t["Key"] not in new] + request["Tags"]
-        check_tags(tags)
-        job.tags = tags
-        return {"Tags": job.tags}
+        with self._lock:  # read, change, save: one caller at a time
+            tags = [t for t in job.tags if t["Key"] not in new] + request["Tags"]
+            check_tags(tags)
+            job.set_tags(tags)
+        return {"Tags": request["Tags"]}
 
     def delete_tags(self, request: dict[str, Any]) -> dict[str, Any]:
-        job = self._by_arn(request.get("ResourceArn", ""))
-        job.tags = [t for t in job.tags if t["Key"] not in request.get("TagKeys", [])]
+        job = self._by_arn(request["ResourceArn"])
+        with self._lock:
+            job.set_tags([t for t in job.tags if t["Key"] not in request["TagKeys"]])
         return {}
 
     # -- for the course helpers, not part of the AWS API ----------------------------------
