@@ -116,7 +116,7 @@ FASTFILE_WRITE = """
 import json, os, stat
 root = os.environ["SM_CHANNEL_TRAIN"]
 first = os.path.join(root, "f0.txt")
-data = open(first).read()
+data = open(first).read() + open(os.path.join(root, "sub", "f1.txt")).read()
 modes = {"file": stat.S_IMODE(os.stat(first).st_mode), "dir": stat.S_IMODE(os.stat(root).st_mode),
          "sub": stat.S_IMODE(os.stat(os.path.join(root, "sub")).st_mode),
          "nested": stat.S_IMODE(os.stat(os.path.join(root, "sub", "f1.txt")).st_mode)}
@@ -134,16 +134,22 @@ json.dump({"modes": modes, "attempts": attempts, "root": os.geteuid() == 0, "dat
 """
 
 
-def test_fastfile_channels_are_read_only(sess, source):
+@pytest.mark.parametrize("prefetch", [True, False], ids=["prefetched", "fetched-on-open"])
+def test_fastfile_channels_are_read_only(sess, source, endpoint, prefetch):
     s3, bucket = sess.boto_session.client("s3"), sess.default_bucket()
     for key in ("f0.txt", "sub/f1.txt"):
         s3.put_object(Bucket=bucket, Key=f"fastfile-ro/{key}", Body=b"original")
-    est = estimator(sess, source(FASTFILE_WRITE))
-    est.fit({"train": TrainingInput(f"s3://{bucket}/fastfile-ro", input_mode="FastFile")}, logs=False)
+    endpoint.service.fastfile_prefetch = prefetch  # off: only the script's own open fetches
+    try:
+        est = estimator(sess, source(FASTFILE_WRITE))
+        est.fit({"train": TrainingInput(f"s3://{bucket}/fastfile-ro", input_mode="FastFile")},
+                logs=False)
+    finally:
+        endpoint.service.fastfile_prefetch = True
     d = est.latest_training_job.describe()
     assert d["TrainingJobStatus"] == "Completed", d.get("FailureReason")
     seen = json.loads(s3_tar(sess, output_tar_uri(d))["ro.json"])
-    assert seen["data"] == "original"
+    assert seen["data"] == "originaloriginal"
     # the mode bits say read-only, as AWS's read-only mount does
     assert seen["modes"] == {"file": 0o444, "dir": 0o555, "sub": 0o555, "nested": 0o444}
     if not seen["root"]:  # root ignores mode bits: there only the bits can be checked
