@@ -60,6 +60,7 @@ def model():
     return botocore.session.get_session().get_service_model("sagemaker")
 
 
+@functools.lru_cache(maxsize=1)
 def operation_names() -> frozenset[str]:
     return frozenset(model().operation_names)
 
