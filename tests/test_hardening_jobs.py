@@ -159,3 +159,21 @@ def test_fastfile_channels_are_read_only(sess, source, endpoint, prefetch):
     folders = [p for p in folder.rglob("*") if p.is_dir() and not p.is_symlink()]
     assert folder / "opt" / "ml" / "input" / "data" / "train" / "sub" in folders
     assert all(p.stat().st_mode & stat.S_IWUSR for p in folders)
+
+
+def test_aws_mode_keeps_what_the_learner_set_after_a_simulated_session(sess, monkeypatch):
+    """Switching to AWS mode gives back the variables simulated mode replaced, but never undoes
+    one the learner set since (found while checking the AWS_PROFILE fix: test_aws_mode failed
+    after any simulated session in the same process)."""
+    from sm_tutorial import sdk
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDSETLATER")
+    monkeypatch.setenv("AWS_PROFILE", "set-later")
+    try:
+        sdk.forget_local_settings()
+        assert os.environ["AWS_ACCESS_KEY_ID"] == "AKIDSETLATER"
+        assert os.environ["AWS_PROFILE"] == "set-later"
+        assert "AWS_ENDPOINT_URL" not in os.environ  # what simulated mode set is undone
+    finally:
+        monkeypatch.undo()
+        sm_tutorial.session()  # the other tests' simulated settings back
+    assert os.environ["AWS_ACCESS_KEY_ID"] == "testing" and "AWS_PROFILE" not in os.environ
