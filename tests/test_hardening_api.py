@@ -240,3 +240,10 @@ def test_hyperparameters_no_process_can_carry(sess, source, hyperparameters, wor
     assert reason.startswith("AlgorithmError") and "InternalServerError" not in reason, reason
     for word in words:
         assert word in reason, reason
+
+
+def test_cli_jobs_limit_outside_aws_range(tmp_path):
+    from test_cli import run
+    done = run(["jobs", "--limit", "500"], tmp_path / "ws")
+    assert done.returncode == 2, done.stdout + done.stderr  # argparse's usage error
+    assert "1-100" in done.stderr and "Traceback" not in done.stderr
