@@ -69,6 +69,17 @@ def _sagemaker_client():
     return session().sagemaker_client
 
 
+def _page_size(text: str) -> int:
+    """--limit: ListTrainingJobs' MaxResults range, read from AWS's model."""
+    from .platform.shapes import model
+    low, high = (model().shape_for("MaxResults").metadata[k] for k in ("min", "max"))
+    value = int(text)
+    if not low <= value <= high:
+        raise argparse.ArgumentTypeError(f"{value} is outside {low}-{high} (the most AWS lists "
+                                         "in one call); e.g. --limit 20")
+    return value
+
+
 def cmd_jobs(args) -> int:
     client = _sagemaker_client()
     jobs = client.list_training_jobs(SortBy="CreationTime", SortOrder="Descending",
@@ -160,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--max-run", type=int, default=3600)
     p.set_defaults(func=cmd_train)
     p = sub.add_parser("jobs", help="list training jobs")
-    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--limit", type=_page_size, default=20)
     p.set_defaults(func=cmd_jobs)
     p = sub.add_parser("logs", help="print a job's logs")
     p.add_argument("job")

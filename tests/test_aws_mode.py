@@ -44,6 +44,9 @@ def standin():
 def aws(standin, monkeypatch, tmp_path):
     """AWS mode against the stand-in, with a fresh account state."""
     urllib.request.urlopen(urllib.request.Request(standin + "/moto-api/reset", method="POST")).close()
+    # Undo an earlier test's simulated session first: it would give AWS_DEFAULT_REGION back
+    # (unset) over the value set below, which equals simulated mode's own.
+    sdk.forget_local_settings()
     for name in ("AWS_PROFILE", "SM_TUTORIAL_ENDPOINT", aws_mode.CONFIRM_ENV, aws_mode.MAX_RUN_ENV):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_ENDPOINT_URL", standin)

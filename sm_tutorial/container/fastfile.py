@@ -37,6 +37,7 @@ def ensure(entry):
             import boto3
             partial = f"{target}.{os.getpid()}.{threading.get_ident()}.partial"
             boto3.client("s3").download_file(bucket, key, partial)
+            os.chmod(partial, 0o444)  # read-only, as AWS's FastFile mount
             os.replace(partial, target)
         finally:
             _state.busy = False

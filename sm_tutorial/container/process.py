@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import urllib.parse
 from pathlib import Path
 from typing import Mapping
 
@@ -17,6 +18,19 @@ GUARD = Path(__file__).with_name("guard.py")
 HOST_VARIABLES = ("PATH", "LANG", "LC_ALL", "TZ", "TMPDIR", "OPENBLAS_CORETYPE",
                   "OPENBLAS_L2_SIZE", "SSL_CERT_FILE", "PIP_CONFIG_FILE", "PIP_INDEX_URL",
                   "PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS", "PIP_CONSTRAINT")
+# pip's variables that hold URLs (space-separated lists): passed without their user:password@
+# part, which any script could print. An index that needs credentials needs them in the job.
+URL_VARIABLES = ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS", "PIP_CONSTRAINT")
+
+
+def without_credentials(value: str) -> str:
+    """``https://user:token@host/simple`` -> ``https://host/simple``, for each URL in a list."""
+    def strip(item: str) -> str:
+        parts = urllib.parse.urlsplit(item)
+        if "@" not in parts.netloc:
+            return item
+        return urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+    return " ".join(strip(item) for item in value.split())
 
 
 def bootstrap(root: ContainerRoot) -> Path:
@@ -30,6 +44,7 @@ def bootstrap(root: ContainerRoot) -> Path:
 def base_environment(root: ContainerRoot, extra: Mapping[str, str]) -> dict[str, str]:
     """The process environment: host basics, then the contract's and the platform's variables."""
     env = {k: os.environ[k] for k in HOST_VARIABLES if k in os.environ}
+    env.update({k: without_credentials(env[k]) for k in URL_VARIABLES if k in env})
     env["HOME"] = str(root.path.parent / "home")
     Path(env["HOME"]).mkdir(parents=True, exist_ok=True)
     env["PYTHONUNBUFFERED"] = "1"
@@ -37,6 +52,28 @@ def base_environment(root: ContainerRoot, extra: Mapping[str, str]) -> dict[str,
     env["SAGEMAKER_BASE_DIR"] = str(root.path)
     env.update(extra)
     return env
+
+
+def unpassable(argv: list[str], env: Mapping[str, str]) -> str | None:
+    """Why no process could be started with this command line and environment (a hyperparameter
+    key with '=' becomes an SM_HP_ variable name no environment can hold; a NUL fits nowhere),
+    or None. The toolkit on AWS fails the same way, in the container."""
+    for name, value in env.items():
+        if not name or "=" in name or "\0" in name:
+            shown = name.replace("\0", "\\x00")
+            return (f"the environment variable name {shown!r} (from a hyperparameter key or the "
+                    "job's Environment) contains '=' or NUL, which no environment can hold. "
+                    "Rename the key with letters, digits, '_' or '-'.")
+        if "\0" in value:
+            return (f"the value of {name} contains a NUL character (\\x00), which no process "
+                    "environment or command line can carry. Remove it from the hyperparameter or "
+                    "Environment value.")
+    for arg in argv:
+        if "\0" in arg:
+            return (f"the command-line argument {arg.replace(chr(0), chr(92) + 'x00')[:60]!r} contains a "
+                    "NUL character, which no command line can carry. Remove it from the "
+                    "hyperparameter.")
+    return None
 
 
 def install_requirements(root: ContainerRoot, env: Mapping[str, str]) -> Path | None:

@@ -11,6 +11,7 @@ import logging
 import uuid
 from typing import Any
 
+from . import shapes
 from .errors import ApiError
 from .service import TrainingService
 
@@ -24,7 +25,7 @@ def handles(target: str, body: bytes) -> bool:
     action = target.split(".", 1)[1]
     if action in TAG_ACTIONS:
         return b":training-job/" in body
-    return action in ACTIONS
+    return action in ACTIONS or action not in shapes.operation_names()  # unknown: refused here
 
 
 def _snake(action: str) -> str:
@@ -36,10 +37,15 @@ def dispatch(service: TrainingService, target: str, body: bytes) -> tuple[int, d
     action = target.split(".", 1)[1]
     headers = {"Content-Type": "application/x-amz-json-1.1", "x-amzn-RequestId": str(uuid.uuid4())}
     try:
+        if action not in shapes.operation_names():
+            raise ApiError("UnknownOperationException",
+                           f"SageMaker has no operation {action!r}. Check the X-Amz-Target "
+                           "header: SageMaker.<Operation>, e.g. SageMaker.ListTrainingJobs.")
         try:
             request: Any = json.loads(body or b"{}")
         except ValueError:
             raise ApiError("SerializationException", "The request body is not valid JSON.")
+        shapes.check_request(action, request)  # types, patterns, enums, limits: AWS's model
         result = getattr(service, _snake(action))(request)
         return 200, headers, json.dumps(result).encode()
     except ApiError as error:

@@ -19,6 +19,8 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from botocore.exceptions import ClientError
+
 from .validation import parse_s3_uri
 
 RECORDIO_MAGIC = 0xCED7230A
@@ -71,6 +73,10 @@ def _inside(folder: Path, obj: S3Object) -> Path:
     return target
 
 
+class DownloadFailed(Exception):
+    """An object listed for a channel could not be copied (deleted or made unreadable since)."""
+
+
 def download(storage, objects: list[S3Object], folder: Path) -> int:
     """File mode: copy each object to ``folder/<relative>``; returns the bytes copied."""
     check_inside(folder, objects)
@@ -78,7 +84,15 @@ def download(storage, objects: list[S3Object], folder: Path) -> int:
     for obj in objects:
         target = _inside(folder, obj)
         target.parent.mkdir(parents=True, exist_ok=True)
-        storage.s3.download_file(obj.bucket, obj.key, str(target))
+        try:
+            storage.s3.download_file(obj.bucket, obj.key, str(target))
+        except ClientError as error:
+            e = error.response.get("Error", {})
+            raise DownloadFailed(
+                f"Failed to download data. {e.get('Code', 'Error')} ({e.get('Message', '')}): "
+                f"s3://{obj.bucket}/{obj.key} was listed under the channel's S3 prefix but could "
+                "not be read; it was deleted or replaced while the job was downloading. Check "
+                "that the object exists (aws s3 ls) and run the job again.") from None
     return sum(o.size for o in objects)
 
 
@@ -229,11 +243,19 @@ def _write_all(fd: int, data: bytes) -> None:
 
 
 
+READ_ONLY_FILE, READ_ONLY_DIR, WRITABLE_DIR = 0o444, 0o555, 0o755
+
+
 class FastFileChannel:
     """FastFile mode without a FUSE mount: every object is listed in ``input/data/<channel>/``
     from the start, as a symlink to where its bytes will be; a background thread fetches the
     objects in key order, and a Python ``open()`` of one not fetched yet fetches it on the
     spot (``container/guard.py``). Each file appears whole (atomic rename), never half-written.
+
+    AWS mounts the channel read-only; here its folders are 0555 while the script runs and each
+    file is 0444 once fetched. That stops a script run by an ordinary user; root ignores mode
+    bits, so a script run as root can still write (the folders where the bytes land stay
+    writable: fetching needs them).
     """
 
     def __init__(self, storage, name: str, objects: list[S3Object], channel_dir: Path,
@@ -256,6 +278,7 @@ class FastFileChannel:
             link.parent.mkdir(parents=True, exist_ok=True)
             (self.store_dir / obj.relative).parent.mkdir(parents=True, exist_ok=True)
             link.symlink_to(self.store_dir / obj.relative)
+        self._chmod_folders(READ_ONLY_DIR)
         if self.prefetch:
             self._thread.start()
         return self
@@ -264,6 +287,12 @@ class FastFileChannel:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout=30)
+        self._chmod_folders(WRITABLE_DIR)  # the job has ended: its folder can be removed
+
+    def _chmod_folders(self, mode: int) -> None:
+        for folder in [self.channel_dir, *(p for p in self.channel_dir.rglob("*")
+                                           if p.is_dir() and not p.is_symlink())]:
+            folder.chmod(mode)
 
     def _prefetch(self) -> None:
         for obj in self.objects:
@@ -277,6 +306,7 @@ class FastFileChannel:
             marker.touch()
             try:
                 self.storage.s3.download_file(obj.bucket, obj.key, str(partial))
+                partial.chmod(READ_ONLY_FILE)
                 partial.replace(target)
             finally:
                 marker.unlink(missing_ok=True)

@@ -18,7 +18,7 @@ from moto.moto_server.werkzeug_app import (DomainDispatcherApplication, MotoRequ
 from werkzeug.serving import make_server
 
 from .. import settings
-from . import api
+from . import api, shapes
 from .service import TrainingService
 
 LOOPBACK = "127.0.0.1"
@@ -83,7 +83,9 @@ class Endpoint:
         return self
 
     def _warm(self) -> None:
-        """moto loads a service's model on its first request; pay that once, here."""
+        """moto loads a service's model on its first request; pay that once, here (and ours:
+        the SageMaker model requests are checked against)."""
+        shapes.model()
         self.client("s3").list_buckets()
         self.client("logs").describe_log_groups(limit=1)
 

@@ -76,7 +76,8 @@ class TrainingJob:
         job.name = job.request["TrainingJobName"]
         job.arn = f"arn:aws:sagemaker:{region}:{ACCOUNT_ID}:training-job/{job.name.lower()}"
         job.folder, job._lock = folder, threading.Lock()
-        job.tags = list(job.request.get("Tags") or [])
+        tags = folder / "tags.json"  # AddTags/DeleteTags since the create
+        job.tags = json.loads(tags.read_text()) if tags.exists() else list(job.request.get("Tags") or [])
         job.stop_requested, job.finished = threading.Event(), threading.Event()
         saved = json.loads((folder / "description.json").read_text())
         job._state = {k: saved[k] for k in STATE_FIELDS if k in saved}
@@ -176,6 +177,13 @@ class TrainingJob:
         return {k: d[k] for k in ("TrainingJobName", "TrainingJobArn", "CreationTime",
                                   "LastModifiedTime", "TrainingJobStatus", "SecondaryStatus",
                                   "TrainingEndTime") if k in d}
+
+    def set_tags(self, tags: list[dict[str, str]]) -> None:
+        """AddTags/DeleteTags: kept with the job's record, so a restarted endpoint has them."""
+        tmp = self.folder / "tags.json.tmp"
+        tmp.write_text(json.dumps(tags))
+        tmp.replace(self.folder / "tags.json")
+        self.tags = tags
 
     def _save(self) -> None:
         """Keep description.json beside the job's container root, for learners to inspect."""

@@ -178,7 +178,7 @@ class JobRunner:
             else:
                 try:
                     channels.download(self.storage, objects, self.root.channel(name))
-                except channels.OutsideChannel as error:
+                except (channels.OutsideChannel, channels.DownloadFailed) as error:
                     raise JobFailed(f"ClientError: Data download failed: {error}")
                 verb = "downloaded (File)"
             lines.append(f"Channel {name}: {len(objects)} objects ({size / 1e6:.2f} MB) {verb} "
@@ -219,6 +219,9 @@ class JobRunner:
 
     def _train(self, deadline: float) -> str:
         argv, env = self._environment()
+        problem = process.unpassable(argv, env)
+        if problem:
+            raise JobFailed(f"AlgorithmError: framework error: {problem}")
         program = argv[1]
         if not (self.root.code / program).is_file():
             found = sorted(p.name for p in self.root.code.iterdir())[:10]

@@ -7,11 +7,12 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from . import listing
 from .errors import validation
 from .job import RunningElsewhere, TrainingJob
 from .runner import JobRunner, stop_orphan
 from .storage import Storage
-from .validation import check_create_training_job, check_job_name, name_in_use, not_found
+from .validation import check_create_training_job, check_tags, name_in_use, not_found
 
 
 class TrainingService:
@@ -52,8 +53,7 @@ class TrainingService:
         thread.start()
         return {"TrainingJobArn": job.arn}
 
-    def _get(self, name: Any) -> TrainingJob:
-        check_job_name(name)
+    def _get(self, name: str) -> TrainingJob:  # a valid name: shapes.check_request checked it
         job = self._jobs.get(name)
         if job is None:
             raise not_found(name)
@@ -70,25 +70,7 @@ class TrainingService:
         return {}
 
     def list_training_jobs(self, request: dict[str, Any]) -> dict[str, Any]:
-        jobs = list(self._jobs.values())
-        if request.get("NameContains"):
-            jobs = [j for j in jobs if request["NameContains"] in j.name]
-        if request.get("StatusEquals"):
-            jobs = [j for j in jobs if j.status == request["StatusEquals"]]
-        summaries = [j.summary() for j in jobs]
-        for field, test in (("CreationTimeAfter", lambda s, t: s["CreationTime"] > t),
-                            ("CreationTimeBefore", lambda s, t: s["CreationTime"] < t)):
-            if request.get(field) is not None:
-                summaries = [s for s in summaries if test(s, float(request[field]))]
-        key = {"Name": "TrainingJobName", "Status": "TrainingJobStatus"}.get(
-            request.get("SortBy", "CreationTime"), "CreationTime")
-        summaries.sort(key=lambda s: s[key], reverse=request.get("SortOrder", "Ascending") == "Descending")
-        start = int(request.get("NextToken") or 0)
-        size = int(request.get("MaxResults") or 100)
-        page = {"TrainingJobSummaries": summaries[start:start + size]}
-        if start + size < len(summaries):
-            page["NextToken"] = str(start + size)
-        return page
+        return listing.page((j.summary() for j in list(self._jobs.values())), request)
 
     def _by_arn(self, arn: str) -> TrainingJob:
         name = arn.rsplit("/", 1)[-1]
@@ -101,14 +83,19 @@ class TrainingService:
         return {"Tags": list(self._by_arn(request.get("ResourceArn", "")).tags)}
 
     def add_tags(self, request: dict[str, Any]) -> dict[str, Any]:
-        job = self._by_arn(request.get("ResourceArn", ""))
-        keep = [t for t in job.tags if t["Key"] not in {n["Key"] for n in request.get("Tags", [])}]
-        job.tags = keep + list(request.get("Tags", []))
-        return {"Tags": job.tags}
+        job = self._by_arn(request["ResourceArn"])
+        check_tags(request["Tags"])
+        new = {t["Key"] for t in request["Tags"]}
+        with self._lock:  # read, change, save: one caller at a time
+            tags = [t for t in job.tags if t["Key"] not in new] + request["Tags"]
+            check_tags(tags)
+            job.set_tags(tags)
+        return {"Tags": request["Tags"]}
 
     def delete_tags(self, request: dict[str, Any]) -> dict[str, Any]:
-        job = self._by_arn(request.get("ResourceArn", ""))
-        job.tags = [t for t in job.tags if t["Key"] not in request.get("TagKeys", [])]
+        job = self._by_arn(request["ResourceArn"])
+        with self._lock:
+            job.set_tags([t for t in job.tags if t["Key"] not in request["TagKeys"]])
         return {}
 
     # -- for the course helpers, not part of the AWS API ----------------------------------
