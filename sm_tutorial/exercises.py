@@ -24,7 +24,7 @@ class Blank(str):
         return super().__new__(cls, BLANK_TEXT)
 
     def __getattr__(self, name: str) -> "Blank":
-        if name.startswith("__"):
+        if name.startswith("_"):  # IPython's _repr_*_ / _ipython_display_ probes, pickling
             raise AttributeError(name)
         return self
 

@@ -55,6 +55,7 @@ def test_blank_is_contagious_and_every_check_says_not_yet(capsys, sess):
     assert is_blank(____) and is_blank(____.name) and is_blank(____(1)["x"]) and is_blank(____ + 1)
     assert is_blank({"a": [____]}) and is_blank("s3://bucket/____")
     assert not is_blank("s3://bucket/train") and not is_blank({"a": 1})
+    assert not hasattr(____, "_repr_html_") and repr(____) == "____"  # displays as itself
 
     def parse_args(argv):
         ____
