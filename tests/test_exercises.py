@@ -247,9 +247,35 @@ def test_lesson7_checks_refuse_a_job_that_is_not_fixed(capsys, sess, digits, tmp
     unfixed = job("model_place")  # Completed, and nothing in model.tar.gz
     refused(capsys, lesson7.q5, sess, unfixed, words=["model.json"])
     refused(capsys, lesson7.q2, sess, unfixed, words=["not a run of the 'hardcoded' case"])
+    dodged = job("bool", edits={"if args.normalize and": "if False and"})  # completes, still True
+    refused(capsys, lesson7.q3, sess, dodged, words=["'normalize': False"])
+    refused(capsys, lesson7.q4, sess, job("requirement", files={"requirements.txt": "tinyutil\n"}),
+            words=["ended Failed"])
     fewer = job("timeout", hyperparameters={"epochs": 1}, max_run=30)
     refused(capsys, lesson7.q6, sess, fewer, words=["keep all 4 epochs"])
     refused(capsys, lesson7.q6, sess, job("timeout", max_run=____), words=["fill in the ____"])
     accepted(capsys, lesson7.q6, sess, job("timeout", max_run=30))
     with pytest.raises(ValueError, match="not in debug_src/bool/train.py"):
         lesson7.source_for("bool", edits={"type=boolean": "type=str"})
+
+
+
+def _cells(notebook: str) -> list[tuple[str, str]]:
+    import json
+    cells = json.loads((REPO / "notebooks" / notebook).read_text())["cells"]
+    return [(c["cell_type"], "".join(c["source"])) for c in cells]
+
+
+def _code_before(notebook: str, marker: str) -> str:
+    cells = _cells(notebook)
+    end = next(i for i, (_, source) in enumerate(cells) if marker in source)
+    return "\n".join(source for kind, source in cells[:end] if kind == "code")
+
+
+def test_no_earlier_cell_computes_an_answer():
+    lesson5 = _code_before("05_getting_results_out.ipynb", "### Exercise 1")
+    assert "metrics.json" not in lesson5 and "extract(output_tar" not in lesson5  # q1's work
+    assert "model.predict(images[:10]" in lesson5 and "model.predict(images /" not in lesson5  # q2's
+    lesson0 = _code_before("00_welcome.ipynb", "### Exercise 2") + "\n".join(
+        source for kind, source in _cells("00_welcome.ipynb") if kind == "markdown")
+    assert not any(said in lesson0 for said in ("CPUs: 16", "16 CPUs", "16 vCPUs"))
