@@ -19,7 +19,11 @@ def cmd_lab(args) -> int:
         from .learner import reset_lesson, sync_workspace
         notebook_dir = settings.workspace() / "notebooks"
         if args.reset:
-            fresh, backup = reset_lesson(args.reset, notebook_dir)
+            try:
+                fresh, backup = reset_lesson(args.reset, notebook_dir)
+            except ValueError as error:  # no such lesson: say which exist
+                print(error, file=sys.stderr)
+                return 2
             print(f"Lesson {fresh.stem} starts over" +
                   (f"; your previous copy is in backups/{backup.name}." if backup else "."))
         report = sync_workspace(notebook_dir)

@@ -30,8 +30,6 @@ MANIFEST = ".sm-tutorial-copies.json"  # what `lab` wrote, so it can tell edited
 ASSETS = {"scripts", "images", "figures", "diagrams"}  # folders a lesson reads, copied whole
 DOCS = {".md", ".png", ".svg", ".jpg"}                # and the documents beside the lessons
 SKIP = {".ipynb_checkpoints", "__pycache__"}
-
-
 ASSIGNMENT = re.compile(r"^([A-Za-z_]\w*)\s*=[^=]")
 
 
@@ -62,8 +60,7 @@ def blank_source(source: str) -> str:
             region.append(line)
         else:
             out.append(line)
-    inside = region is not None
-    if inside:
+    if region is not None:
         raise ValueError(f"{BEGIN} without {END}")
     text = "".join(out)
     if text != source and IMPORT not in text:

@@ -135,5 +135,7 @@ def test_cli_learner_copy_and_lab(tmp_path, monkeypatch, capsys):
     assert (mine / LESSONS[3].name).exists()
     cli.main(["lab", "--no-browser", "--reset", "3"])
     assert "starts over" in capsys.readouterr().out and list((mine / "backups").iterdir())
+    assert cli.main(["lab", "--no-browser", "--reset", "42"]) == 2
+    assert "the lessons are: 00_welcome" in capsys.readouterr().err
     cli.main(["lab", "--no-browser", "--notebook-dir", str(tmp_path / "elsewhere")])
     assert f"--ServerApp.root_dir={tmp_path / 'elsewhere'}" in launched[-1]
