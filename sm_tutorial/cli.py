@@ -14,10 +14,40 @@ from . import settings
 
 def cmd_lab(args) -> int:
     from .lab import lab_command
-    argv = lab_command(Path(args.notebook_dir), port=args.port, open_browser=not args.no_browser,
+    notebook_dir = args.notebook_dir
+    if notebook_dir is None:  # the learner's own copies, kept in the workspace
+        from .learner import reset_lesson, sync_workspace
+        notebook_dir = settings.workspace() / "notebooks"
+        if args.reset:
+            try:
+                fresh, backup = reset_lesson(args.reset, notebook_dir)
+            except ValueError as error:  # no such lesson: say which exist
+                print(error, file=sys.stderr)
+                return 2
+            print(f"Lesson {fresh.stem} starts over" +
+                  (f"; your previous copy is in backups/{backup.name}." if backup else "."))
+        report = sync_workspace(notebook_dir)
+        if report["copied"]:
+            print(f"Copied {len(report['copied'])} new file(s) into {notebook_dir}.")
+        for name in report["kept"]:
+            if name.endswith(".ipynb"):
+                print(f"Kept your edited {name} (sm-tutorial lab --reset {name[:2]} starts it over).")
+    elif args.reset:
+        print("--reset works on the learner copies; leave out --notebook-dir.", file=sys.stderr)
+        return 2
+    argv = lab_command(Path(notebook_dir), port=args.port, open_browser=not args.no_browser,
                        expose_app=args.expose_app)
     print(f"Opening the course in JupyterLab (mode: {settings.mode()}). Ctrl-C stops it.", flush=True)
     os.execv(argv[0], argv)
+
+
+def cmd_learner_copy(args) -> int:
+    from .learner import write_learner_copy
+    written = write_learner_copy(Path(args.dest))
+    lessons = sum(p.suffix == ".ipynb" for p in written)
+    print(f"Wrote {lessons} lessons with their answers blanked (and {len(written) - lessons} "
+          f"other files) to {args.dest}.")
+    return 0
 
 
 def cmd_doctor(args) -> int:
@@ -149,9 +179,15 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("lab", help="open the course in JupyterLab")
     p.add_argument("--port", type=int, default=8888)
     p.add_argument("--no-browser", action="store_true")
-    p.add_argument("--notebook-dir", default=str(settings.REPO_ROOT / "notebooks"))
+    p.add_argument("--notebook-dir", default=None,
+                   help="open this folder as is (default: your copies in the workspace)")
+    p.add_argument("--reset", metavar="LESSON",
+                   help="start a lesson over (number or name); the old copy goes to backups/")
     p.add_argument("--expose-app", action="store_true", help=argparse.SUPPRESS)  # browser tests
     p.set_defaults(func=cmd_lab)
+    p = sub.add_parser("learner-copy", help="write the lessons with their answers blanked")
+    p.add_argument("dest")
+    p.set_defaults(func=cmd_learner_copy)
     p = sub.add_parser("doctor", help="check this machine and say what to fix")
     p.add_argument("--aws", action="store_true", help="also check the AWS account for a live demo")
     p.set_defaults(func=cmd_doctor)

@@ -3,10 +3,81 @@
 
 A check looks at the learner's real result (an estimator, a finished job, a parsed argument)
 and says what is wrong, in one line; it never just compares against a stored output.
+
+In the learner's copy of a lesson (``sm-tutorial learner-copy``) each answer is replaced by the
+placeholder ``____``. It is a string, so a cell that uses it still runs (a channel named
+``____``, a script that says ``____``), and every check given it, or anything made from it,
+says "Not yet (...): fill in the ____" instead of raising.
 """
 from __future__ import annotations
 
+import types
 from typing import Any, Callable
+
+BLANK_TEXT = "____"
+
+
+class Blank(str):
+    """The placeholder ``____``: a string; attributes, calls, items and arithmetic give it back."""
+
+    def __new__(cls):
+        return super().__new__(cls, BLANK_TEXT)
+
+    def __getattr__(self, name: str) -> "Blank":
+        if name.startswith("_"):  # IPython's _repr_*_ / _ipython_display_ probes, pickling
+            raise AttributeError(name)
+        return self
+
+    def __call__(self, *args: Any, **kwargs: Any) -> "Blank":
+        return self
+
+    def __getitem__(self, key: Any) -> "Blank":
+        return self
+
+    def _same(self, *other: Any) -> "Blank":
+        return self
+
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _same
+    __truediv__ = __rtruediv__ = __floordiv__ = __mod__ = __rmod__ = __neg__ = _same
+
+    def __repr__(self) -> str:
+        return BLANK_TEXT
+
+    def __reduce__(self):
+        return (Blank, ())
+
+
+____ = Blank()
+
+
+def is_blank(value: Any, _depth: int = 0, _seen: set | None = None) -> bool:
+    """True for ``____``, text or code that still holds it, and containers or simple objects
+    (an estimator, a TrainingInput) made from it."""
+    seen = set() if _seen is None else _seen
+    if id(value) in seen or _depth > 4:
+        return False
+    seen.add(id(value))
+    if isinstance(value, str):
+        return BLANK_TEXT in value
+    if isinstance(value, (bytes, int, float, bool, type(None))):
+        return False
+    if isinstance(value, types.FunctionType):
+        return _code_uses_blank(value.__code__)
+    if isinstance(value, dict):
+        return any(is_blank(k, _depth + 1, seen) or is_blank(v, _depth + 1, seen)
+                   for k, v in value.items())
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return any(is_blank(v, _depth + 1, seen) for v in value)
+    module = type(value).__module__ or ""
+    if module.startswith(("sagemaker", "sm_tutorial", "__main__")) and hasattr(value, "__dict__"):
+        return any(is_blank(v, _depth + 1, seen) for k, v in vars(value).items()
+                   if not k.startswith("sagemaker_session") and "session" not in k)
+    return False
+
+
+def _code_uses_blank(code: types.CodeType) -> bool:
+    return BLANK_TEXT in code.co_names or any(
+        isinstance(c, types.CodeType) and _code_uses_blank(c) for c in code.co_consts)
 
 
 class NotYet(Exception):
@@ -19,6 +90,8 @@ class Exercise:
 
     def check(self, *answer: Any, **kwargs: Any) -> bool:
         try:
+            if any(is_blank(a) for a in (*answer, *kwargs.values())):
+                raise NotYet(f"fill in the {BLANK_TEXT}")
             praise = self._checker(*answer, **kwargs)
         except NotYet as problem:
             print(f"Not yet ({self.title}): {problem}")
@@ -42,7 +115,8 @@ def require(condition: bool, problem: str) -> None:
 
 
 def finished_job(session, job_name: Any) -> dict:
-    """The description of a job that exists and has ended, or a NotYet saying why not."""
+    """The description of a job that exists and has ended, or a NotYet saying why not.
+    A job whose script, channels or hyperparameters still hold ``____`` is a blank."""
     require(isinstance(job_name, str) and job_name, "pass the job's name, a string "
             "(estimator.latest_training_job.name).")
     try:
@@ -51,4 +125,9 @@ def finished_job(session, job_name: Any) -> dict:
         raise NotYet(f"there is no training job named {job_name!r}; did fit() run?")
     require(description["TrainingJobStatus"] in ("Completed", "Failed", "Stopped"),
             f"job {job_name} is still {description['TrainingJobStatus']}; wait for it to finish.")
+    channels = [c["ChannelName"] for c in description.get("InputDataConfig", [])]
+    if (is_blank(description.get("FailureReason", "")) or is_blank(channels)
+            or is_blank(description.get("HyperParameters", {}))):
+        raise NotYet(f"fill in the {BLANK_TEXT}")
     return description
+

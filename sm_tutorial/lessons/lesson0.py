@@ -18,12 +18,16 @@ def _where(answer):
 def _cpus(session, job_name, answer):
     from ..exercises import finished_job
     from ..logs import job_logs
-    finished_job(session, job_name)
+    d = finished_job(session, job_name)
+    instance = d["ResourceConfig"]["InstanceType"]
+    require(instance == "ml.c5.4xlarge", f"job {job_name} ran on an {instance}; launch the welcome "
+            "script on an ml.c5.4xlarge and pass that job's name.")
     text = job_logs(session, job_name)
-    require("CPUs:" in text, "run the welcome job first; its log prints the CPUs it saw.")
+    require("CPUs:" in text, "this job's log has no 'CPUs:' line: run the welcome script.")
     seen = int(text.split("CPUs:")[1].split()[0])
-    require(answer == seen, f"{answer!r} is not what the job printed; read its log (fit(logs=True)).")
-    return f"{seen} vCPUs, the count an ml.m5.xlarge reports; your laptop's own count does not matter."
+    require(isinstance(answer, int) and answer == seen,
+            f"{answer!r} is not what this job printed; read its log.")
+    return f"{seen} vCPUs, the count an {instance} reports; your laptop's own count does not matter."
 
 
 q1 = Exercise("kernel or job?", _where,
@@ -33,5 +37,5 @@ q1 = Exercise("kernel or job?", _where,
               " 'pip install -r requirements.txt': 'job', 'sagemaker.Session()': 'kernel',\n"
               " 'reading SM_CHANNEL_TRAIN': 'job'}")
 q2 = Exercise("CPUs in the job", _cpus,
-              "Look for 'CPUs:' in the log printed by estimator.fit(logs=True).",
-              "q2.check(sess, estimator.latest_training_job.name, 4)")
+              "Look for 'CPUs:' in the log of the job that ran on the ml.c5.4xlarge.",
+              "cpus = 16  # the job's log says: host: algo-1 | CPUs: 16")

@@ -1,8 +1,9 @@
 """Lesson 4 exercises: channels and input modes."""
+from ..course_data import PREFIX
 from ..exercises import Exercise, finished_job, require
 
 
-def _pipe_input(training_input):
+def _pipe_input(session, training_input):
     config = getattr(training_input, "config", None)
     require(isinstance(config, dict), "pass a sagemaker.inputs.TrainingInput object.")
     require(config.get("InputMode") == "Pipe",
@@ -10,7 +11,9 @@ def _pipe_input(training_input):
     require(config.get("RecordWrapperType") == "RecordIO",
             "each object should arrive framed as a RecordIO record: record_wrapping='RecordIO'.")
     uri = config["DataSource"]["S3DataSource"]["S3Uri"]
-    require(uri.endswith("/train"), f"the S3 prefix {uri} should be the digits train prefix.")
+    want = f"s3://{session.default_bucket()}/{PREFIX}/train"
+    require(uri.rstrip("/") == want, f"the S3 prefix {uri} is not the digits train prefix: "
+            "use data['train'], the URI upload_digits returned.")
     return "Pipe + RecordIO: objects stream through a FIFO, one framed record per object."
 
 
@@ -25,8 +28,9 @@ def _channel_fixed(session, job_name):
 
 q1 = Exercise("a Pipe-mode channel", _pipe_input,
               "TrainingInput(s3_data, input_mode=..., record_wrapping=...)",
-              "TrainingInput(data['train'], input_mode='Pipe', record_wrapping='RecordIO')")
+              "TrainingInput(data['train'], input_mode='Pipe', record_wrapping='RecordIO')\n"
+              "q1.check(sess, my_input)")
 q2 = Exercise("channel names", _channel_fixed,
               "The key of the dict you pass to fit() becomes the channel name, upper-cased in "
               "SM_CHANNEL_<NAME>.",
-              "est.fit({'training': data['train']}, wait=False)")
+              "channel_name = 'training'")

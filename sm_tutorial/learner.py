@@ -1,0 +1,180 @@
+"""The learner's notebooks: the solved lessons with every answer blanked.
+
+The solved notebooks in ``notebooks/`` are the source (nbval runs them). Each answer sits
+between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` (nbgrader's markers); a learner copy
+replaces each region with ``____`` at the marker's indentation (``name = ____`` when the region
+ends by assigning ``name``, so the lines after it still run), clears every output, and imports
+the placeholder where a cell needs it.
+
+``sm-tutorial lab`` keeps the copies in ``<workspace>/notebooks``: lessons that are new are
+copied in, a copy the learner has not touched is refreshed, an edited one is never overwritten,
+and ``--reset LESSON`` puts a fresh copy in place, keeping the old one under ``backups/``.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import time
+from pathlib import Path
+
+from . import settings
+from .exercises import BLANK_TEXT
+
+BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+IMPORT = f"from sm_tutorial.exercises import {BLANK_TEXT}  # replace each {BLANK_TEXT} with your answer\n"
+SOURCE = settings.REPO_ROOT / "notebooks"
+LESSON = re.compile(r"^\d\d_.+\.ipynb$")
+MANIFEST = ".sm-tutorial-copies.json"  # what `lab` wrote, so it can tell edited copies apart
+ASSETS = {"scripts", "images", "figures", "diagrams"}  # folders a lesson reads, copied whole
+DOCS = {".md", ".png", ".svg", ".jpg"}                # and the documents beside the lessons
+SKIP = {".ipynb_checkpoints", "__pycache__"}
+ASSIGNMENT = re.compile(r"^([A-Za-z_]\w*)\s*=[^=]")
+
+
+def _blank_for(indent: str, region: list[str]) -> str:
+    """``name = ____`` if the region's last statement at its own indentation assigns ``name``."""
+    top = [line[len(indent):] for line in region
+           if line.startswith(indent) and line[len(indent):].strip() and not line[len(indent)].isspace()
+           and not line[len(indent):].startswith((")", "]", "}"))]
+    match = ASSIGNMENT.match(top[-1]) if top else None
+    return indent + (f"{match.group(1)} = " if match else "") + BLANK_TEXT + "\n"
+
+
+def blank_source(source: str) -> str:
+    """The cell's source with each solution region replaced by ``____`` (same indentation)."""
+    out, region, indent = [], None, ""
+    for line in source.splitlines(keepends=True):
+        marker = line.strip()
+        if marker.startswith(BEGIN):
+            if region is not None:
+                raise ValueError(f"{BEGIN} inside a solution region")
+            region, indent = [], line[:len(line) - len(line.lstrip())]
+        elif marker.startswith(END):
+            if region is None:
+                raise ValueError(f"{END} without {BEGIN}")
+            out.append(_blank_for(indent, region))
+            region = None
+        elif region is not None:
+            region.append(line)
+        else:
+            out.append(line)
+    if region is not None:
+        raise ValueError(f"{BEGIN} without {END}")
+    text = "".join(out)
+    if text != source and IMPORT not in text:
+        text = IMPORT + text
+    return text
+
+
+def learner_notebook(notebook: dict) -> dict:
+    """A copy of a solved notebook (nbformat JSON) with answers blanked and outputs cleared."""
+    copy = json.loads(json.dumps(notebook))
+    copy.get("metadata", {}).pop("widgets", None)
+    for cell in copy["cells"]:
+        source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        if cell["cell_type"] == "code":
+            source = blank_source(source)
+            cell["outputs"], cell["execution_count"] = [], None
+            cell.get("metadata", {}).pop("execution", None)
+        cell["source"] = source.splitlines(keepends=True)
+    return copy
+
+
+def lessons(source: Path = SOURCE) -> list[Path]:
+    return sorted(p for p in source.iterdir() if LESSON.match(p.name))
+
+
+def _render(path: Path) -> bytes:
+    if LESSON.match(path.name):
+        notebook = learner_notebook(json.loads(path.read_text(encoding="utf-8")))
+        return (json.dumps(notebook, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
+    return path.read_bytes()
+
+
+def _files(source: Path) -> dict[str, Path]:
+    """Every file a learner needs, relative to the lessons folder: the lessons, the documents
+    beside them and the asset folders (not what running a lesson leaves behind)."""
+    found = {}
+    for path in sorted(source.rglob("*")):
+        rel = path.relative_to(source)
+        wanted = (LESSON.match(rel.name) or path.suffix in DOCS) if len(rel.parts) == 1 \
+            else rel.parts[0] in ASSETS
+        if path.is_file() and wanted and not SKIP & set(rel.parts) and path.suffix != ".pyc":
+            found[rel.as_posix()] = path
+    return found
+
+
+def write_learner_copy(dest, source: Path = SOURCE) -> list[Path]:
+    """``sm-tutorial learner-copy DEST``: write every lesson, blanked, and what they use."""
+    dest = Path(dest)
+    written = []
+    for rel, path in _files(source).items():
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(_render(path))
+        written.append(target)
+    return written
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def sync_workspace(folder: Path | None = None, source: Path = SOURCE) -> dict[str, list[str]]:
+    """Bring the learner's folder up to date without losing their work. Returns what happened:
+    ``{"copied": [...], "refreshed": [...], "kept": [...]}`` (kept: edited by the learner)."""
+    folder = Path(folder or settings.workspace() / "notebooks")
+    folder.mkdir(parents=True, exist_ok=True)
+    manifest_path = folder / MANIFEST
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+    report: dict[str, list[str]] = {"copied": [], "refreshed": [], "kept": []}
+    for rel, path in _files(source).items():
+        target, fresh = folder / rel, _render(path)
+        if not target.exists():
+            report["copied"].append(rel)
+        elif target.read_bytes() == fresh:
+            manifest[rel] = _digest(fresh)
+            continue
+        elif manifest.get(rel) == _digest(target.read_bytes()):
+            report["refreshed"].append(rel)  # untouched since we wrote it: safe to update
+        else:
+            report["kept"].append(rel)
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(fresh)
+        manifest[rel] = _digest(fresh)
+    manifest_path.write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+    return report
+
+
+def find_lesson(name: str, source: Path = SOURCE) -> Path:
+    """A lesson by number ("3", "03"), name ("03_inside_the_container") or file name."""
+    wanted = name.strip().removesuffix(".ipynb")
+    for path in lessons(source):
+        number = path.name[:2]
+        if wanted in (path.stem, number) or (wanted.isdigit() and int(wanted) == int(number)):
+            return path
+    names = ", ".join(p.stem for p in lessons(source))
+    raise ValueError(f"no lesson {name!r}; the lessons are: {names}")
+
+
+def reset_lesson(name: str, folder: Path | None = None, source: Path = SOURCE) -> tuple[Path, Path | None]:
+    """Start a lesson over: the current copy moves to backups/, a fresh one takes its place.
+    Returns (fresh copy, backup or None)."""
+    folder = Path(folder or settings.workspace() / "notebooks")
+    lesson = find_lesson(name, source)
+    target = folder / lesson.name
+    backup = None
+    if target.exists():
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        backup = folder / "backups" / f"{lesson.stem}.{stamp}.ipynb"
+        backup.parent.mkdir(parents=True, exist_ok=True)
+        n = 1
+        while backup.exists():
+            backup = backup.with_name(f"{lesson.stem}.{stamp}-{n}.ipynb")
+            n += 1
+        shutil.move(str(target), backup)
+    sync_workspace(folder, source)
+    return target, backup

@@ -1,0 +1,281 @@
+"""The lessons' checks: each refuses the wrong answers a learner (or a leaky check) let through,
+accepts a right one, and says "fill in the ____" for a blank."""
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, estimator
+
+from sm_tutorial.exercises import ____, is_blank
+from sm_tutorial.lessons import lesson0, lesson1, lesson3, lesson4, lesson5, lesson6
+
+
+def refused(capsys, exercise, *answer, words=()):
+    capsys.readouterr()  # what fit() printed before
+    assert exercise.check(*answer) is False
+    out = capsys.readouterr().out
+    assert out.startswith(f"Not yet ({exercise.title}):"), out
+    for word in words:
+        assert word in out, out
+    return out
+
+
+def accepted(capsys, exercise, *answer):
+    capsys.readouterr()
+    ok = exercise.check(*answer)
+    out = capsys.readouterr().out
+    assert ok is True, out
+    return out
+
+
+def write(folder: Path, script: str) -> str:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "train.py").write_text(textwrap.dedent(script))
+    return str(folder)
+
+
+def run(est, inputs=None):
+    est.fit(inputs, wait=True, logs=False) if inputs is None else est.fit(inputs, logs=False)
+    return est.latest_training_job.name
+
+
+def run_quietly(est, inputs=None):
+    try:
+        est.fit(inputs, logs=False)
+    except Exception:  # a failed job raises UnexpectedStatusException; its record is what counts
+        pass
+    return est.latest_training_job.name
+
+
+# -- blanks --------------------------------------------------------------------------------
+def test_blank_is_contagious_and_every_check_says_not_yet(capsys, sess):
+    assert is_blank(____) and is_blank(____.name) and is_blank(____(1)["x"]) and is_blank(____ + 1)
+    assert is_blank({"a": [____]}) and is_blank("s3://bucket/____")
+    assert not is_blank("s3://bucket/train") and not is_blank({"a": 1})
+    assert not hasattr(____, "_repr_html_") and repr(____) == "____"  # displays as itself
+
+    def parse_args(argv):
+        ____
+    assert is_blank(parse_args)
+    from sm_tutorial.lessons import lesson2
+    every = [(lesson0.q1, ____), (lesson0.q2, sess, "job", ____), (lesson1.q1, ____),
+             (lesson1.q2, sess, "job", ____), (lesson2.q1, parse_args), (lesson2.q2, ____),
+             (lesson3.q1, ____), (lesson4.q1, sess, ____), (lesson5.q1, sess, "job", {"a": ____}),
+             (lesson5.q2, object(), ____), (lesson6.q_v3, ____)]
+    for exercise, *answer in every:
+        refused(capsys, exercise, *answer, words=["fill in the ____"])
+
+
+# -- lesson 0 ------------------------------------------------------------------------------
+def test_lesson0_q1_refuses_a_wrong_place(capsys):
+    answer = dict(lesson0.WHERE, **{"pip install -r requirements.txt": "kernel"})
+    refused(capsys, lesson0.q1, answer, words=["pip install"])
+    accepted(capsys, lesson0.q1, dict(lesson0.WHERE))
+
+
+def test_lesson0_q2_wants_the_count_from_the_c5_4xlarge_job(capsys, sess, tmp_path):
+    src = write(tmp_path / "welcome", """\
+        import os
+        print("host:", os.environ["SM_CURRENT_HOST"], "| CPUs:", os.environ["SM_NUM_CPUS"])
+        """)
+    small = run(estimator(sess, src))
+    big = run(estimator(sess, src, instance_type="ml.c5.4xlarge"))
+    refused(capsys, lesson0.q2, sess, small, 4, words=["ml.c5.4xlarge"])
+    refused(capsys, lesson0.q2, sess, big, 4, words=["not what this job printed"])  # stated in lesson 0
+    accepted(capsys, lesson0.q2, sess, big, 16)
+
+
+# -- lesson 1 ------------------------------------------------------------------------------
+def _digits_estimator(sess, **kwargs):
+    from sagemaker.tensorflow import TensorFlow
+    import sm_tutorial
+    settings = dict(entry_point="train.py", source_dir=str(REPO / "notebooks" / "scripts" / "digits"),
+                    framework_version="2.16", py_version="py310", role=sm_tutorial.role(),
+                    instance_type="ml.c5.xlarge", instance_count=1, max_run=600,
+                    base_job_name="digits-c5", sagemaker_session=sess, disable_profiler=True)
+    settings.update(kwargs)
+    return TensorFlow(**settings)
+
+
+def test_lesson1_q1_refuses_any_other_script(capsys, sess, tmp_path):
+    other = write(tmp_path / "other", "print('not the digits script')\n")
+    refused(capsys, lesson1.q1, _digits_estimator(sess, source_dir=other), words=["same script"])
+    refused(capsys, lesson1.q1, _digits_estimator(sess, entry_point="nope.py"), words=["same script"])
+    accepted(capsys, lesson1.q1, _digits_estimator(sess))
+
+
+def test_lesson1_q2_refuses_the_estimator_that_launched_the_job(capsys, sess, tmp_path):
+    from sagemaker.estimator import Estimator
+    quick = estimator(sess, write(tmp_path / "quick", "print('quick')\n"))
+    quick.fit(wait=False)
+    name = quick.latest_training_job.name
+    quick.latest_training_job.wait(logs="None")
+    refused(capsys, lesson1.q2, sess, name, quick, words=["Estimator.attach"])
+    accepted(capsys, lesson1.q2, sess, name, Estimator.attach(name, sagemaker_session=sess))
+
+
+# -- lesson 3 ------------------------------------------------------------------------------
+COUNT_ROWS = """\
+    import glob, os, sys
+    rows = 0
+    for path in glob.glob(os.path.join(os.environ["SM_CHANNEL_TRAIN"], "*.csv")):
+        with open(path) as f:
+            rows += max(sum(1 for _ in f) - 1, 0)
+    """
+FAIL = """\
+    {cond}
+        with open(os.path.join(os.environ["SM_OUTPUT_DIR"], "failure"), "w") as f:
+            f.write("Bad data: no rows in the train channel")
+        sys.exit({code})
+    print("rows:", rows)
+    """
+
+
+def _two_runs(sess, digits, folder: Path, cond: str, code: int):
+    src = write(folder, textwrap.dedent(COUNT_ROWS) + textwrap.dedent(FAIL.format(cond=cond, code=code)))
+    bucket = sess.default_bucket()
+    sess.upload_string_as_file_body("label,pixel_0\n", bucket, "sm-tutorial/tests/empty/train.csv")
+    empty = run_quietly(estimator(sess, src), {"train": f"s3://{bucket}/sm-tutorial/tests/empty"})
+    full = run_quietly(estimator(sess, src), {"train": digits["csv"]})
+    return empty, full
+
+
+def test_lesson3_q2_checks_the_no_data_logic_and_the_exit_code(capsys, sess, digits, tmp_path):
+    always = _two_runs(sess, digits, tmp_path / "always", "if True:", 1)       # fails every time
+    refused(capsys, lesson3.q2, sess, *always, words=["fail only when there are no rows"])
+    exit0 = _two_runs(sess, digits, tmp_path / "exit0", "if rows == 0:", 0)     # wrote it, exit 0
+    refused(capsys, lesson3.q2, sess, *exit0, words=["sys.exit(1)"])
+    refused(capsys, lesson3.q2, sess, always[0], always[0], words=["two jobs"])
+    right = _two_runs(sess, digits, tmp_path / "right", "if rows == 0:", 1)
+    accepted(capsys, lesson3.q2, sess, *right)
+
+
+# -- lesson 4 ------------------------------------------------------------------------------
+def test_lesson4_q1_wants_the_digits_train_prefix(capsys, sess, digits):
+    from sagemaker.inputs import TrainingInput
+    for uri in ("s3://some-other-bucket/train", digits["csv"] + "/train"):
+        wrong = TrainingInput(uri, input_mode="Pipe", record_wrapping="RecordIO")
+        refused(capsys, lesson4.q1, sess, wrong, words=["not the digits train prefix"])
+    right = TrainingInput(digits["train"], input_mode="Pipe", record_wrapping="RecordIO")
+    accepted(capsys, lesson4.q1, sess, right)
+
+
+# -- lesson 5 ------------------------------------------------------------------------------
+def test_lesson5_q1_wants_every_epoch_of_this_jobs_metrics(capsys, sess, tmp_path):
+    src = write(tmp_path / "metrics", """\
+        import json, os
+        json.dump({"accuracy": [0.5, 0.75], "loss": [1.0, 0.5]},
+                  open(os.path.join(os.environ["SM_OUTPUT_DATA_DIR"], "metrics.json"), "w"))
+        """)
+    name = run(estimator(sess, src))
+    refused(capsys, lesson5.q1, sess, name, {"accuracy": [0.75], "loss": [0.5]}, words=["every epoch"])
+    accepted(capsys, lesson5.q1, sess, name, {"accuracy": [0.5, 0.75], "loss": [1.0, 0.5]})
+
+
+def test_lesson5_q2_wants_all_359_rows_not_the_first_ten(capsys):
+    import numpy as np
+    from sm_tutorial.course_data import local_path
+
+    class Guess:  # a stand-in for the Keras model: always the label of the row's first pixel
+        def predict(self, x, verbose=0):
+            return np.eye(10)[(x[:, 0] * 16).astype(int) % 10]
+    rows = np.loadtxt(local_path("csv/validation.csv"), delimiter=",", skiprows=1)
+    hits = Guess().predict(rows[:, 1:] / 16.0).argmax(axis=1) == rows[:, 0]
+    assert float(hits[:10].mean()) != float(hits.mean())
+    refused(capsys, lesson5.q2, Guess(), float(hits[:10].mean()), words=["first ten"])
+    accepted(capsys, lesson5.q2, Guess(), float(hits.mean()))
+
+
+# -- lesson 6 ------------------------------------------------------------------------------
+CAPSTONE = """\
+    import argparse, os
+    import joblib
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+    parser = argparse.ArgumentParser()
+    parser.add_argument("-C", type=float, default=1.0)
+    args, _ = parser.parse_known_args()
+    print(f"C={{args.C}}")
+    frame = pd.read_csv({data})
+    X, y = frame.drop(columns="label") / 16.0, frame["label"]
+    model = LogisticRegression(C={c}, max_iter=200).fit(X, y)
+    joblib.dump(model, os.path.join(os.environ["SM_MODEL_DIR"], "model.joblib"))
+    """
+CHANNEL = 'os.path.join(os.environ["SM_CHANNEL_TRAIN"], "train.csv")'
+
+
+def _capstone_job(sess, digits, folder: Path, script: str) -> str:
+    from sagemaker import image_uris
+    from sagemaker.estimator import Estimator
+    import sm_tutorial
+    image = image_uris.retrieve("sklearn", sess.boto_region_name, version="1.2-1",
+                                instance_type="ml.m5.xlarge", image_scope="training")
+    est = Estimator(entry_point="train.py", source_dir=write(folder, script), image_uri=image,
+                    role=sm_tutorial.role(), instance_type="ml.m5.xlarge", instance_count=1,
+                    hyperparameters={"C": 0.5}, sagemaker_session=sess, disable_profiler=True)
+    return run(est, {"train": digits["csv"]})
+
+
+def test_capstone_refuses_a_hard_coded_c_and_the_laptops_data(capsys, sess, digits, tmp_path):
+    from sm_tutorial.course_data import local_path
+    hard_c = _capstone_job(sess, digits, tmp_path / "hard_c", textwrap.dedent(
+        CAPSTONE.format(data=CHANNEL, c="0.5")).replace('print(f"C={args.C}")', 'print("C=0.5")'))
+    refused(capsys, lesson6.capstone, sess, hard_c, words=["do not hard-code"])
+    laptop = _capstone_job(sess, digits, tmp_path / "laptop", CAPSTONE.format(
+        data=repr(str(local_path("csv/train.csv"))), c="args.C"))
+    refused(capsys, lesson6.capstone, sess, laptop, words=["SM_CHANNEL_TRAIN"])
+    right = _capstone_job(sess, digits, tmp_path / "right", CAPSTONE.format(data=CHANNEL, c="args.C"))
+    accepted(capsys, lesson6.capstone, sess, right)
+
+
+# -- lesson 7 ------------------------------------------------------------------------------
+def test_lesson7_checks_refuse_a_job_that_is_not_fixed(capsys, sess, digits, tmp_path, monkeypatch):
+    from sagemaker import image_uris
+    import sm_tutorial
+    from sm_tutorial.lessons import lesson7
+    monkeypatch.chdir(tmp_path)  # launch() writes debug_src/ here
+    image = image_uris.retrieve("tensorflow", sess.boto_region_name, version="2.16",
+                                py_version="py310", instance_type="ml.m5.xlarge", image_scope="training")
+
+    def job(case, **changes):
+        return lesson7.wait(sess, lesson7.launch(sess, sm_tutorial.role(), image, case,
+                                                 digits["csv"], **changes))
+    refused(capsys, lesson7.q1, sess, job("channel", channels=["validation"]), words=["ended Failed"])
+    unfixed = job("model_place")  # Completed, and nothing in model.tar.gz
+    refused(capsys, lesson7.q5, sess, unfixed, words=["model.json"])
+    refused(capsys, lesson7.q2, sess, unfixed, words=["not a run of the 'hardcoded' case"])
+    dodged = job("bool", edits={"if args.normalize and": "if False and"})  # completes, still True
+    refused(capsys, lesson7.q3, sess, dodged, words=["'normalize': False"])
+    refused(capsys, lesson7.q4, sess, job("requirement", files={"requirements.txt": "tinyutil\n"}),
+            words=["ended Failed"])
+    fewer = job("timeout", hyperparameters={"epochs": 1}, max_run=30)
+    refused(capsys, lesson7.q6, sess, fewer, words=["keep all 4 epochs"])
+    refused(capsys, lesson7.q6, sess, job("timeout", max_run=____), words=["fill in the ____"])
+    accepted(capsys, lesson7.q6, sess, job("timeout", max_run=30))
+    with pytest.raises(ValueError, match="not in debug_src/bool/train.py"):
+        lesson7.source_for("bool", edits={"type=boolean": "type=str"})
+
+
+
+def _cells(notebook: str) -> list[tuple[str, str]]:
+    import json
+    cells = json.loads((REPO / "notebooks" / notebook).read_text())["cells"]
+    return [(c["cell_type"], "".join(c["source"])) for c in cells]
+
+
+def _code_before(notebook: str, marker: str) -> str:
+    cells = _cells(notebook)
+    end = next(i for i, (_, source) in enumerate(cells) if marker in source)
+    return "\n".join(source for kind, source in cells[:end] if kind == "code")
+
+
+def test_no_earlier_cell_computes_an_answer():
+    lesson5 = _code_before("05_getting_results_out.ipynb", "### Exercise 1")
+    assert "metrics.json" not in lesson5 and "extract(output_tar" not in lesson5  # q1's work
+    assert "model.predict(images[:10]" in lesson5 and "model.predict(images /" not in lesson5  # q2's
+    lesson0 = _code_before("00_welcome.ipynb", "### Exercise 2") + "\n".join(
+        source for kind, source in _cells("00_welcome.ipynb") if kind == "markdown")
+    assert not any(said in lesson0 for said in ("CPUs: 16", "16 CPUs", "16 vCPUs"))
