@@ -110,3 +110,28 @@ def test_extract_runs_on_the_system_python(tmp_path):
     version, rest = done.stdout.split(" ", 1)
     assert "copy.bin" in rest and "refused to extract '../escaped.txt'" in rest, done.stdout
     assert not (tmp_path / "escaped.txt").exists()
+
+
+@pytest.mark.skipif(not OLD_PYTHON.exists() or sys.version_info[:2] != (3, 11),
+                    reason="needs /usr/bin/python3.11 and a 3.11 venv whose packages it can load")
+def test_a_job_runs_on_the_system_python(tmp_path):
+    """A whole fit() on Debian's 3.11.2, borrowing this venv's packages (same ABI, cp311)."""
+    import sysconfig
+    venv = tmp_path / "py"
+    subprocess.run([str(OLD_PYTHON), "-m", "venv", "--without-pip", str(venv)], check=True, timeout=60)
+    site = next((venv / "lib").glob("python3.11/site-packages"))
+    (site / "borrowed.pth").write_text(f"{REPO}\n{REPO / 'tests'}\n{sysconfig.get_paths()['purelib']}\n")
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "train.py").write_text(
+        "import os, platform\nopen(os.path.join(os.environ['SM_MODEL_DIR'], 'v'), 'w')"
+        ".write(platform.python_version())\n")
+    code = (f"import sm_tutorial\nfrom conftest import estimator, s3_tar\n"
+            f"sess = sm_tutorial.session()\nest = estimator(sess, {str(tmp_path / 'src')!r})\n"
+            f"est.fit(logs=False)\nprint('model', s3_tar(sess, est.model_data)['v'].decode())\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("AWS_ENDPOINT_URL", "SM_TUTORIAL_ENDPOINT")}
+    done = subprocess.run([str(venv / "bin" / "python"), "-c", code], capture_output=True, text=True,
+                          timeout=300, env=dict(env, SM_TUTORIAL_WORKSPACE=str(tmp_path / "ws")))
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    version = subprocess.run([str(OLD_PYTHON), "-c", "import platform; print(platform.python_version())"],
+                             capture_output=True, text=True).stdout.strip()
+    assert f"model {version}" in done.stdout  # the script itself ran on the system Python
