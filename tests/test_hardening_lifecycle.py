@@ -6,12 +6,15 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import textwrap
+import uuid
 from pathlib import Path
 
 import pytest
 
 import sm_tutorial
-from conftest import REPO
+from conftest import REPO, estimator, s3_tar
+from test_faults import alive, run_python, wait_for
 from test_safety import ESCAPES, tarball
 
 OLD_PYTHON = Path("/usr/bin/python3.11")  # Debian 12's own: 3.11.2, no extractall(filter=)
@@ -135,3 +138,81 @@ def test_a_job_runs_on_the_system_python(tmp_path):
     version = subprocess.run([str(OLD_PYTHON), "-c", "import platform; print(platform.python_version())"],
                              capture_output=True, text=True).stdout.strip()
     assert f"model {version}" in done.stdout  # the script itself ran on the system Python
+
+
+# -- job names: one per workspace, across processes, whatever the case (defects 3 and 6) ----
+def test_job_names_that_differ_only_in_case_are_the_same_name(sess, source):
+    """AWS's job names are unique ignoring case (the ARN is lower-cased): the twin is refused."""
+    from botocore.exceptions import ClientError
+    name = f"CaseTwin-{uuid.uuid4().hex[:8]}"
+    first = estimator(sess, source("print('first')\n"))
+    first.fit(job_name=name, logs=False)
+    twin = estimator(sess, source("print('twin')\n"))
+    with pytest.raises(ClientError) as caught:
+        twin.fit(job_name=name.lower(), wait=False)
+    error = caught.value.response["Error"]
+    assert error["Code"] == "ResourceInUse" and "must be unique" in error["Message"], error
+    assert name.lower() not in [j["TrainingJobName"] for j in
+                                sess.sagemaker_client.list_training_jobs(NameContains=name.lower())
+                                ["TrainingJobSummaries"]]
+    assert sess.describe_training_job(name)["TrainingJobStatus"] == "Completed"
+
+
+WAITING_SCRIPT = """
+import os, time
+print("pid", os.getpid(), flush=True)
+release = {release!r}
+deadline = time.time() + 120
+while not os.path.exists(release) and time.time() < deadline:
+    time.sleep(0.05)
+open(os.path.join(os.environ["SM_MODEL_DIR"], "who.txt"), "w").write({who!r})
+"""
+
+
+def test_a_second_kernel_cannot_take_a_running_jobs_name(tmp_path):
+    """Kernel A runs job N; kernel B on the same workspace asks for N too. B gets ResourceInUse,
+    and A's folder, log, script and model are untouched (it used to be deleted under A)."""
+    workspace, release = tmp_path / "ws", tmp_path / "release"
+    for who in ("A", "B"):
+        (tmp_path / who).mkdir()
+        (tmp_path / who / "train.py").write_text(WAITING_SCRIPT.format(release=str(release), who=who))
+    name = f"shared-{uuid.uuid4().hex[:8]}"
+    launch = f"""
+        import sm_tutorial, time
+        from botocore.exceptions import ClientError
+        from conftest import estimator
+        sess = sm_tutorial.session()
+        est = estimator(sess, {{src!r}})
+        try:
+            est.fit(job_name={name!r}, wait=False)
+        except ClientError as error:
+            print("refused", error.response["Error"]["Code"], flush=True)
+        else:
+            print("accepted", flush=True)
+    """
+    kernel_a = run_python(textwrap.dedent(launch).format(src=str(tmp_path / "A")) + textwrap.dedent(f"""
+        while sess.describe_training_job({name!r})["TrainingJobStatus"] == "InProgress":
+            time.sleep(0.05)
+        print("final", sess.describe_training_job({name!r})["TrainingJobStatus"], flush=True)
+    """), workspace, cwd=Path(__file__).parent)
+    try:
+        assert kernel_a.stdout.readline().strip() == "accepted"
+        log = workspace / "jobs" / name / "algo-1.log"
+        pid = wait_for(lambda: log.exists() and (lambda m: int(m.split()[1]) if m.startswith("pid") else None)(
+            next((l for l in log.read_text().splitlines() if l.startswith("pid ")), "")), timeout=60)
+        kernel_b = run_python(textwrap.dedent(launch).format(src=str(tmp_path / "B")), workspace,
+                              cwd=Path(__file__).parent)
+        out_b, _ = kernel_b.communicate(timeout=120)
+        assert "refused ResourceInUse" in out_b, out_b
+        assert alive(pid) and log.exists() and f"pid {pid}" in log.read_text()
+        release.touch()
+        out_a, _ = kernel_a.communicate(timeout=120)
+        assert "final Completed" in out_a, out_a
+    finally:
+        release.touch()
+        if kernel_a.poll() is None:
+            kernel_a.kill()
+            kernel_a.wait()
+    with __import__("tarfile").open(workspace / "jobs" / name / "model.tar.gz") as tar:
+        assert tar.extractfile("who.txt").read() == b"A"  # A's model holds A's file only
+    assert "pid" in (workspace / "jobs" / name / "algo-1.log").read_text()

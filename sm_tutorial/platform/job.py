@@ -33,6 +33,11 @@ class RunningElsewhere(Exception):
     """The job is still run by another live endpoint process."""
 
 
+def job_arn(region: str, name: str) -> str:
+    """AWS lower-cases the name in the ARN: names that differ only in case are one job."""
+    return f"arn:aws:sagemaker:{region}:{ACCOUNT_ID}:training-job/{name.lower()}"
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -49,7 +54,7 @@ class TrainingJob:
     def __init__(self, request: dict[str, Any], region: str, folder: Path):
         self.request = copy.deepcopy(request)
         self.name: str = request["TrainingJobName"]
-        self.arn = f"arn:aws:sagemaker:{region}:{ACCOUNT_ID}:training-job/{self.name.lower()}"
+        self.arn = job_arn(region, self.name)
         self.folder = folder
         self.tags: list[dict[str, str]] = list(request.get("Tags") or [])
         self.stop_requested = threading.Event()
@@ -74,7 +79,7 @@ class TrainingJob:
         job = cls.__new__(cls)
         job.request = json.loads((folder / "request.json").read_text())
         job.name = job.request["TrainingJobName"]
-        job.arn = f"arn:aws:sagemaker:{region}:{ACCOUNT_ID}:training-job/{job.name.lower()}"
+        job.arn = job_arn(region, job.name)
         job.folder, job._lock = folder, threading.Lock()
         job.tags = list(job.request.get("Tags") or [])
         job.stop_requested, job.finished = threading.Event(), threading.Event()
