@@ -1,5 +1,6 @@
 """Hardening (issue 17, defects 1-6): old Pythons, full disks, two kernels, leaked daemons,
 deleted output folders, case twins. Each test failed before its fix."""
+import errno
 import io
 import os
 import shutil
@@ -7,6 +8,7 @@ import subprocess
 import sys
 import tarfile
 import textwrap
+import threading
 import uuid
 from pathlib import Path
 
@@ -216,3 +218,73 @@ def test_a_second_kernel_cannot_take_a_running_jobs_name(tmp_path):
     with __import__("tarfile").open(workspace / "jobs" / name / "model.tar.gz") as tar:
         assert tar.extractfile("who.txt").read() == b"A"  # A's model holds A's file only
     assert "pid" in (workspace / "jobs" / name / "algo-1.log").read_text()
+
+
+# -- a full or read-only disk (defect 2) ------------------------------------------------------
+BROKEN_DISK: dict[str, int] = {}  # folder -> errno that every write under it fails with
+WRITES = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
+
+
+def _disk_hook(event, args):
+    """Audit hook: in this process, writes under a folder of BROKEN_DISK fail as on a full or
+    read-only disk (open for writing, mkdir, rename/replace, remove)."""
+    if not BROKEN_DISK or event not in ("open", "os.mkdir", "os.rename", "os.remove"):
+        return
+    if event == "open" and not (isinstance(args[2], int) and args[2] & WRITES
+                                or isinstance(args[1], str) and set(args[1]) & set("wax+")):
+        return
+    paths = [os.path.abspath(os.fsdecode(a)) for a in args[:2] if isinstance(a, (str, bytes, os.PathLike))]
+    for folder, code in list(BROKEN_DISK.items()):
+        if any(p == folder or p.startswith(folder + os.sep) for p in paths):
+            raise OSError(code, os.strerror(code), paths[0])
+
+
+sys.addaudithook(_disk_hook)  # cannot be removed: it does nothing while BROKEN_DISK is empty
+
+
+@pytest.fixture
+def job_thread_errors(monkeypatch):
+    """Exceptions that escaped a job's thread (they print a traceback into the notebook)."""
+    seen = []
+    previous = threading.excepthook
+    monkeypatch.setattr(threading, "excepthook", lambda args: (
+        seen.append(args) if args.thread.name.startswith("job-") else previous(args)))
+    yield seen
+    BROKEN_DISK.clear()
+
+
+def wait_until_ended(sess, name, timeout=60):
+    seen = []
+    def ended():
+        d = sess.describe_training_job(name)
+        seen.append(f"{d['TrainingJobStatus']}/{d['SecondaryStatus']}")
+        return d if d["TrainingJobStatus"] in ("Completed", "Failed", "Stopped") else None
+    try:
+        return wait_for(ended, timeout=timeout)
+    except AssertionError:
+        raise AssertionError(f"{name} did not end within {timeout} s; last seen {seen[-1:]}") from None
+
+
+@pytest.mark.parametrize("code, words, stop", [(errno.ENOSPC, "full", False),
+                                               (errno.EROFS, "read-only", True)])
+def test_a_full_or_read_only_disk_fails_the_job_without_hanging(sess, source, tmp_path,
+                                                                  job_thread_errors, code, words, stop):
+    """The disk under the job fills up (or turns read-only) while the script runs: the job
+    ends Failed, saying so, instead of hanging InProgress (or Stopping) for ever."""
+    release = tmp_path / "release"
+    est = estimator(sess, source(WAITING_SCRIPT.format(release=str(release), who="x")))
+    est.fit(wait=False)
+    name = est.latest_training_job.name
+    pid = wait_for(lambda: (lambda m: int(m.split()[1]) if m else None)(next(
+        (l for l in sm_tutorial.job_logs(sess, name).splitlines() if l.startswith("pid ")), None)))
+    BROKEN_DISK[str(sm_tutorial.job_root(name).parent.parent)] = code
+    if stop:
+        sess.sagemaker_client.stop_training_job(TrainingJobName=name)
+    release.touch()
+    d = wait_until_ended(sess, name)
+    assert d["TrainingJobStatus"] == "Failed", d["TrainingJobStatus"]
+    assert os.strerror(code) in d["FailureReason"] and words in d["FailureReason"], d["FailureReason"]
+    assert "SM_TUTORIAL_WORKSPACE" in d["FailureReason"]  # how to fix it
+    assert not alive(pid) and not job_thread_errors
+    from sm_tutorial.sdk import local_endpoint
+    assert local_endpoint().service._jobs[name].finished.is_set()  # cleanup_jobs may remove it

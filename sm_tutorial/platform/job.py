@@ -59,6 +59,7 @@ class TrainingJob:
         self.tags: list[dict[str, str]] = list(request.get("Tags") or [])
         self.stop_requested = threading.Event()
         self.finished = threading.Event()
+        self.save_error: OSError | None = None  # the first save the disk refused
         self._lock = threading.Lock()
         now = time.time()
         self._state: dict[str, Any] = {
@@ -83,6 +84,7 @@ class TrainingJob:
         job.folder, job._lock = folder, threading.Lock()
         job.tags = list(job.request.get("Tags") or [])
         job.stop_requested, job.finished = threading.Event(), threading.Event()
+        job.save_error = None
         saved = json.loads((folder / "description.json").read_text())
         job._state = {k: saved[k] for k in STATE_FIELDS if k in saved}
         if job._state.get("TrainingJobStatus") not in TERMINAL:
@@ -183,8 +185,14 @@ class TrainingJob:
                                   "TrainingEndTime") if k in d}
 
     def _save(self) -> None:
-        """Keep description.json beside the job's container root, for learners to inspect."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        tmp = self.folder / "description.json.tmp"
-        tmp.write_text(json.dumps(self.describe(), indent=1, default=str))
-        tmp.replace(self.folder / "description.json")
+        """Keep description.json beside the job's container root, for learners to inspect.
+        A disk that is full or read-only must not stop the job: the state in memory (what
+        DescribeTrainingJob answers) is already updated; the runner fails the job, saying why."""
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            tmp = self.folder / "description.json.tmp"
+            tmp.write_text(json.dumps(self.describe(), indent=1, default=str))
+            tmp.replace(self.folder / "description.json")
+        except OSError as error:
+            if self.save_error is None:
+                self.save_error = error

@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 
 from ..container import arguments, environment, layout, process
 from ..container.layout import ContainerRoot
-from . import channels, hints
+from . import channels, disk, hints
 from .artifacts import pack, unpack
 from .cloudwatch import LogStream
 from .instances import INSTANCE_TYPES
@@ -69,12 +69,16 @@ class JobRunner:
         outcome, reason = "Failed", None
         try:
             outcome, reason = self._run()
-        finally:  # whatever happened, the job reaches a final status
-            if reason:
-                self.job.update(FailureReason=reason[:FAILURE_REASON_LIMIT])
+        except Exception as error:  # _run catches its own; this is the last line of defence
+            reason = disk.failure(error) or f"InternalServerError: the simulated platform failed: {error!r}"
+        finally:  # whatever happened (a full disk too), the job reaches a final status
             try:
+                if reason:
+                    self.job.update(FailureReason=reason[:FAILURE_REASON_LIMIT])
                 if self.log:
                     self.log.close()
+            except Exception:
+                pass  # the last log lines matter less than ending the job
             finally:
                 self.job.transition(outcome)
 
@@ -96,9 +100,10 @@ class JobRunner:
         except JobFailed as failure:
             outcome, reason = "Failed", str(failure)
         except Exception as error:  # a bug of ours must still end the job, with the reason
-            outcome = "Failed"
-            reason = f"InternalServerError: the simulated platform failed: {error!r}"
-            self._say(traceback.format_exc())
+            outcome, reason = "Failed", disk.failure(error)
+            if reason is None:
+                reason = f"InternalServerError: the simulated platform failed: {error!r}"
+                self._say(traceback.format_exc())
         if outcome == "Failed" and self.root.failure_file.exists():
             reason = self.root.failure_file.read_text(errors="replace")  # the script's own words win
         try:
@@ -107,11 +112,20 @@ class JobRunner:
                     self.job.transition("Uploading")
                 self._upload_outputs()  # a failed or stopped job keeps what it wrote, as on AWS
         except Exception as error:
-            outcome, reason = "Failed", reason or f"ClientError: uploading artifacts failed: {error!r}"
+            outcome, reason = "Failed", reason or disk.failure(error) or \
+                f"ClientError: uploading artifacts failed: {error!r}"
+        if outcome == "Completed":
+            try:
+                (self.root.output / "success").touch()
+            except OSError as error:
+                outcome, reason = "Failed", disk.failure(error) or \
+                    f"InternalServerError: the simulated platform failed: {error!r}"
+        note = disk.failure(self.job.save_error or (self.log.copy_error if self.log else None))
+        if note and not (reason and disk.PREFIX in reason):  # its state or log could not be saved
+            outcome, reason = "Failed", note + (f"\n{reason}" if reason else "")
         if reason:
             self._say(f"Reporting training FAILURE\n{reason}")
         elif outcome == "Completed":
-            (self.root.output / "success").touch()
             self._say("Reporting training SUCCESS")
         return outcome, reason
 
