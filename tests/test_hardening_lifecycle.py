@@ -288,3 +288,44 @@ def test_a_full_or_read_only_disk_fails_the_job_without_hanging(sess, source, tm
     assert not alive(pid) and not job_thread_errors
     from sm_tutorial.sdk import local_endpoint
     assert local_endpoint().service._jobs[name].finished.is_set()  # cleanup_jobs may remove it
+
+
+def _mount_tmpfs(folder: Path, size: str) -> bool:
+    folder.mkdir(parents=True, exist_ok=True)
+    if not hasattr(os, "geteuid") or os.geteuid() != 0 or not shutil.which("mount"):
+        return False
+    return subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
+                          capture_output=True).returncode == 0
+
+
+def test_a_job_filling_a_real_small_disk_ends_failed(tmp_path):
+    """The issue's own case: a workspace on a 24 MB tmpfs, a script writing 64 MB of model."""
+    disk = tmp_path / "disk"
+    if not _mount_tmpfs(disk, "24m"):
+        pytest.skip("mounting a tmpfs needs root and mount(8); the audit-hook test covers the rest")
+    try:
+        (tmp_path / "src").mkdir()
+        (tmp_path / "src" / "train.py").write_text(
+            "import os\nwith open(os.path.join(os.environ['SM_MODEL_DIR'], 'big'), 'wb') as f:\n"
+            "    for _ in range(64):\n        f.write(os.urandom(1 << 20))\n")
+        kernel = run_python(f"""
+            import sm_tutorial
+            from conftest import estimator
+            sess = sm_tutorial.session()
+            est = estimator(sess, {str(tmp_path / 'src')!r})
+            try:
+                est.fit(logs=False)
+            except Exception:
+                pass
+            d = est.latest_training_job.describe()
+            print("final", d["TrainingJobStatus"], repr(d.get("FailureReason")), flush=True)
+        """, disk / "ws", cwd=Path(__file__).parent)
+        try:
+            out, _ = kernel.communicate(timeout=180)
+        except subprocess.TimeoutExpired:
+            kernel.kill()
+            out, _ = kernel.communicate()
+            raise AssertionError(f"fit() on a full disk did not return within 180 s:\n{out[-2000:]}")
+        assert "final Failed" in out and "No space left on device" in out, out[-3000:]
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False)
