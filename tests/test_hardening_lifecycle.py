@@ -329,3 +329,27 @@ def test_a_job_filling_a_real_small_disk_ends_failed(tmp_path):
         assert "final Failed" in out and "No space left on device" in out, out[-3000:]
     finally:
         subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+# -- a script that deletes the folders the platform needs (defect 5) ----------------------------
+@pytest.mark.parametrize("variable", ["SM_OUTPUT_DIR", "SAGEMAKER_BASE_DIR"])
+def test_a_script_that_deletes_its_output_folder_gets_a_reason(sess, source, job_thread_errors, variable):
+    from sagemaker.exceptions import UnexpectedStatusException
+    est = estimator(sess, source(f"import os, shutil\nshutil.rmtree(os.environ[{variable!r}])\n"))
+    with pytest.raises(UnexpectedStatusException):
+        est.fit(logs=False)
+    d = est.latest_training_job.describe()
+    assert d["TrainingJobStatus"] == "Failed" and variable in d.get("FailureReason", ""), d.get("FailureReason")
+    assert "leave" in d["FailureReason"]  # what to do instead
+    assert not job_thread_errors, job_thread_errors  # no traceback printed into the notebook
+
+
+def test_a_script_that_deletes_its_model_folder_still_has_a_model_tar_gz(sess, source):
+    """ModelArtifacts must name an object that exists: an empty model.tar.gz, as for a script
+    that never saves a model, and a warning in the log."""
+    est = estimator(sess, source("import os, shutil\nshutil.rmtree(os.environ['SM_MODEL_DIR'])\n"))
+    est.fit(logs=False)
+    d = est.latest_training_job.describe()
+    assert d["TrainingJobStatus"] == "Completed"
+    assert s3_tar(sess, d["ModelArtifacts"]["S3ModelArtifacts"]) == {}
+    assert "deleted the model directory (SM_MODEL_DIR)" in sm_tutorial.job_logs(sess, d["TrainingJobName"])

@@ -106,11 +106,12 @@ class JobRunner:
                 self._say(traceback.format_exc())
         if outcome == "Failed" and self.root.failure_file.exists():
             reason = self.root.failure_file.read_text(errors="replace")  # the script's own words win
+        elif outcome == "Completed" and self._removed_by_script():
+            outcome, reason = "Failed", self._removed_by_script()
         try:
-            if self.root.path.exists():
-                if outcome == "Completed":
-                    self.job.transition("Uploading")
-                self._upload_outputs()  # a failed or stopped job keeps what it wrote, as on AWS
+            if outcome == "Completed":
+                self.job.transition("Uploading")
+            self._upload_outputs()  # a failed or stopped job keeps what it wrote, as on AWS
         except Exception as error:
             outcome, reason = "Failed", reason or disk.failure(error) or \
                 f"ClientError: uploading artifacts failed: {error!r}"
@@ -128,6 +129,17 @@ class JobRunner:
         elif outcome == "Completed":
             self._say("Reporting training SUCCESS")
         return outcome, reason
+
+    def _removed_by_script(self) -> str | None:
+        """The FailureReason when the script deleted the folder where success is reported."""
+        for folder, name in ((self.root.path, "/opt/ml (SAGEMAKER_BASE_DIR)"),
+                             (self.root.output, "/opt/ml/output (SM_OUTPUT_DIR)")):
+            if not folder.is_dir():
+                return (f"AlgorithmError: the script deleted {name}, where the training toolkit "
+                        "writes output/success or output/failure, so the job cannot report "
+                        "success. Delete only files you wrote (under SM_OUTPUT_DATA_DIR or "
+                        "SM_MODEL_DIR) and leave these folders in place.")
+        return None
 
     def _say(self, text: str) -> None:
         if self.log:
@@ -344,12 +356,15 @@ class JobRunner:
     def _upload_outputs(self) -> None:
         r = self.job.request
         base = f"{r['OutputDataConfig']['S3OutputPath'].rstrip('/')}/{self.job.name}/output"
-        if self.root.model.exists():
-            if not any(self.root.model.iterdir()):
-                self._say("Warning: the model directory (SM_MODEL_DIR) is empty; model.tar.gz "
-                          "will hold nothing. Save your model under SM_MODEL_DIR.")
-            self.storage.upload(pack(self.root.model, self.job.folder / "model.tar.gz"),
-                                f"{base}/model.tar.gz")
+        if not self.root.model.is_dir():  # ModelArtifacts must name an object that exists
+            self._say("Warning: the script deleted the model directory (SM_MODEL_DIR); "
+                      "model.tar.gz will hold nothing. Leave SM_MODEL_DIR in place and save "
+                      "your model under it.")
+        elif not any(self.root.model.iterdir()):
+            self._say("Warning: the model directory (SM_MODEL_DIR) is empty; model.tar.gz "
+                      "will hold nothing. Save your model under SM_MODEL_DIR.")
+        self.storage.upload(pack(self.root.model, self.job.folder / "model.tar.gz"),
+                            f"{base}/model.tar.gz")
         if self.root.output_data.exists():
             self.storage.upload(pack(self.root.output_data, self.job.folder / "output.tar.gz"),
                                 f"{base}/output.tar.gz")
