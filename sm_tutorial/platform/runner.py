@@ -31,8 +31,10 @@ OUT_OF_MEMORY = ("OutOfMemoryError: Please use an instance type with more memory
 
 
 def stop_orphan(job_folder: Path) -> bool:
-    """Kill the script of a job whose endpoint died (kernel killed) if it still runs.
-    The PID is trusted only if that process still works in this job's code/ folder."""
+    """End the processes of a job whose endpoint died (kernel killed) if they still run.
+    The PID (the launcher's) is trusted only if that process still works in this job's code/
+    folder. SIGUSR1 makes the launcher SIGKILL everything under it; its group gets SIGKILL
+    too if it has not ended within 5 s."""
     pid_file = job_folder / "process.json"
     if not pid_file.exists():
         return False
@@ -41,10 +43,23 @@ def stop_orphan(job_folder: Path) -> bool:
     try:
         if os.readlink(f"/proc/{record['pid']}/cwd") != record["code"]:
             return False
-        os.killpg(record["pid"], signal.SIGKILL)
+        os.kill(record["pid"], signal.SIGUSR1)
+        give_up = time.time() + 5
+        while _running(record["pid"]) and time.time() < give_up:
+            time.sleep(0.02)
+        if _running(record["pid"]):
+            os.killpg(record["pid"], signal.SIGKILL)
         return True
     except (OSError, KeyError):
         return False  # gone already, or not ours, or no /proc (macOS): nothing to do
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (an orphan's zombie waits for whoever adopted it)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
 
 
 class JobFailed(Exception):
@@ -63,6 +78,7 @@ class JobRunner:
         self.log: LogStream | None = None
         self.streamed: list = []  # Pipe and FastFile channels: fed while the script runs
         self._tail: list[str] = []  # the script's last lines, for the FailureReason
+        self._muted = False  # set once the job's output is complete
 
     # -- the lifecycle -------------------------------------------------------------------
     def run(self) -> None:
@@ -273,13 +289,14 @@ class JobRunner:
                         for k, v in p.entries().items()}
             if fastfile:
                 (self.job.folder / "fastfile.json").write_text(json.dumps(fastfile))
-            proc = process.start(self.root, argv, env)
+            proc = process.start(self.root, argv, env, self.stop_grace_seconds)
             pid_file = self.job.folder / "process.json"  # lets a later endpoint stop an orphan
             pid_file.write_text(json.dumps({"pid": proc.pid, "code": str(self.root.code)}))
             reader = threading.Thread(target=self._pump, args=(proc,), daemon=True)
             reader.start()
             outcome = self._supervise(proc, deadline)
-            reader.join(timeout=5)
+            reader.join(timeout=5)  # at once: the launcher has ended all that held the pipe
+            self._muted = True  # a process that escaped (no subreaper) writes after the end
         finally:
             if proc is not None and proc.poll() is None:
                 self._terminate(proc)  # an error of ours must not leave the script running
@@ -304,6 +321,8 @@ class JobRunner:
 
     def _pump(self, proc: subprocess.Popen) -> None:
         for raw in iter(proc.stdout.readline, b""):
+            if self._muted:
+                continue
             line = raw.decode("utf-8", errors="replace")
             self._tail = (self._tail + [line.rstrip()])[-20:]
             self.log.write(line)
@@ -334,9 +353,11 @@ class JobRunner:
         return "Completed"
 
     def _terminate(self, proc: subprocess.Popen) -> None:
+        """SIGTERM to the launcher: it passes it to every process of the job, SIGKILLs them
+        after the grace, and exits. Its process group gets SIGKILL if it does not."""
         try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=self.stop_grace_seconds)
+            os.kill(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=self.stop_grace_seconds + 5)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
