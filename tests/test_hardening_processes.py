@@ -90,3 +90,51 @@ def test_daemons_end_when_the_job_is_stopped(sess, source, how):
         assert not left, f"still running after the job was stopped: {left}"
     finally:
         kill_leftovers(pids)
+
+
+def test_daemons_of_a_killed_kernels_job_end_when_the_next_endpoint_starts(tmp_path):
+    """The kernel dies mid-job: the next session() on the workspace ends the orphaned script
+    and every daemon it started, not only the script's process group."""
+    import textwrap
+    from pathlib import Path
+    from test_faults import run_python, wait_for
+    workspace, src = tmp_path / "ws", tmp_path / "src"
+    src.mkdir()
+    (src / "train.py").write_text(DAEMONS.format(tail="time.sleep(300)"))
+    kernel = run_python(textwrap.dedent(f"""
+        import sm_tutorial, time
+        from conftest import estimator
+        sess = sm_tutorial.session()
+        est = estimator(sess, {str(src)!r})
+        est.fit(wait=False)
+        print("job", est.latest_training_job.name, flush=True)
+        time.sleep(300)
+    """), workspace, cwd=Path(__file__).parent)
+    pids = []
+    try:
+        name = wait_for(lambda: (lambda l: l.split()[1] if l.startswith("job ") else None)(
+            kernel.stdout.readline()), timeout=120)
+        log = workspace / "jobs" / name / "algo-1.log"
+        pids = wait_for(lambda: log.exists() and "daemons " in log.read_text() and daemons_of(log.read_text()))
+        kernel.kill()  # no cleanup runs
+        kernel.wait()
+        assert alive(pids[1]) and alive(pids[2])  # orphaned: nobody ends them
+        after = run_python("import sm_tutorial\nsm_tutorial.session()\nprint('attached')\n", workspace)
+        out, _ = after.communicate(timeout=120)
+        assert "attached" in out, out
+        left = [p for p in pids if alive(p)]
+        assert not left, f"still running after the next endpoint started: {left}"
+    finally:
+        if kernel.poll() is None:
+            kernel.kill()
+            kernel.wait()
+        kill_leftovers(pids)
+
+
+def test_a_script_killed_by_sigkill_is_still_out_of_memory(sess, source):
+    """The launcher exits as its script did: a SIGKILL (what the OOM killer sends) stays one."""
+    from sagemaker.exceptions import UnexpectedStatusException
+    est = estimator(sess, source("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n"))
+    with pytest.raises(UnexpectedStatusException):
+        est.fit(logs=False)
+    assert est.latest_training_job.describe()["FailureReason"].startswith("OutOfMemoryError")

@@ -94,9 +94,10 @@ def sweep(patience: float = 5.0) -> None:
 
 def exit_as(code: int) -> None:
     if code < 0:  # the script died of a signal: die of the same one
-        signal.signal(-code, signal.SIG_DFL)
+        if -code not in (signal.SIGKILL, signal.SIGSTOP):
+            signal.signal(-code, signal.SIG_DFL)
         os.kill(os.getpid(), -code)
-        code = 128 - code
+        code = 128 - code  # a signal whose default is not to end a process
     sys.exit(code)
 
 

@@ -11,7 +11,8 @@ from typing import Any
 
 from .errors import validation
 from .job import RunningElsewhere, TrainingJob, job_arn
-from .runner import JobRunner, stop_orphan
+from .orphans import stop_orphan
+from .runner import JobRunner
 from .storage import Storage
 from .validation import check_create_training_job, check_job_name, name_in_use, not_found
 
