@@ -77,5 +77,6 @@ def _extract(tar: tarfile.TarFile, member: tarfile.TarInfo, root: str) -> None:
         source = tar.extractfile(member)
         with source, open(target, "xb") as sink:
             shutil.copyfileobj(source, sink)
-        os.chmod(target, (member.mode & 0o755) | 0o600)
+        mode = member.mode & 0o755 if member.mode & 0o100 else member.mode & 0o644
+        os.chmod(target, mode | 0o600)  # as the "data" filter: no setuid, no write for others
         os.utime(target, (member.mtime, member.mtime))
