@@ -353,3 +353,24 @@ def test_a_script_that_deletes_its_model_folder_still_has_a_model_tar_gz(sess, s
     assert d["TrainingJobStatus"] == "Completed"
     assert s3_tar(sess, d["ModelArtifacts"]["S3ModelArtifacts"]) == {}
     assert "deleted the model directory (SM_MODEL_DIR)" in sm_tutorial.job_logs(sess, d["TrainingJobName"])
+
+
+def test_creating_a_job_on_a_full_disk_says_so(sess, source, job_thread_errors):
+    """CreateTrainingJob when the workspace cannot take a new job folder: an error a client
+    does not retry, naming the disk, and no half-made folder left holding the name."""
+    from botocore.exceptions import ClientError
+    from sm_tutorial.settings import workspace
+    name = f"full-{uuid.uuid4().hex[:8]}"
+    est = estimator(sess, source("print('hi')\n"))
+    BROKEN_DISK[str(workspace() / "jobs")] = errno.ENOSPC
+    try:
+        with pytest.raises(ClientError) as caught:
+            est.fit(job_name=name, wait=False)
+    finally:
+        BROKEN_DISK.clear()
+    error = caught.value.response["Error"]
+    assert error["Code"] == "ResourceLimitExceeded", error
+    assert "full" in error["Message"] and "SM_TUTORIAL_WORKSPACE" in error["Message"], error
+    assert not (workspace() / "jobs" / name).exists()
+    est.fit(job_name=name, logs=False)  # once there is room, the name is free
+    assert est.latest_training_job.describe()["TrainingJobStatus"] == "Completed"

@@ -9,7 +9,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from .errors import validation
+from . import disk
+from .errors import ApiError, validation
 from .job import RunningElsewhere, TrainingJob, job_arn
 from .orphans import stop_orphan
 from .runner import JobRunner
@@ -70,14 +71,20 @@ class TrainingService:
             twin = next((j for j in self._jobs.values() if j.name.lower() == name.lower()), None)
             if twin is not None:
                 raise name_in_use(name, twin.arn)
-            taken = reserve_name(self.jobs_dir, name)  # another kernel's jobs are on disk only
-            if taken is not None:
-                raise name_in_use(name, job_arn(self.region, taken))
             try:
-                job = TrainingJob(request, self.region, folder)
-            except BaseException:
-                shutil.rmtree(folder, ignore_errors=True)  # the folder we just made, nobody else's
-                raise
+                taken = reserve_name(self.jobs_dir, name)  # other kernels' jobs are on disk only
+                if taken is not None:
+                    raise name_in_use(name, job_arn(self.region, taken))
+                try:
+                    job = TrainingJob(request, self.region, folder)
+                except BaseException:
+                    shutil.rmtree(folder, ignore_errors=True)  # the folder we made, nobody else's
+                    raise
+            except OSError as error:  # a full or read-only workspace: say so, and no retries
+                reason = disk.failure(error, "The job's folder could not be created.")
+                if reason is None:
+                    raise
+                raise ApiError("ResourceLimitExceeded", reason) from None
             self._jobs[name] = job
         runner = JobRunner(job, self.storage, self.logs_client, self.endpoint_url, self.region,
                            self.credentials, self.stop_grace_seconds, self.fastfile_prefetch)
