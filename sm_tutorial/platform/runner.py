@@ -90,8 +90,8 @@ class JobRunner:
                 self._say(traceback.format_exc())
         if outcome == "Failed" and self.root.failure_file.exists():
             reason = self.root.failure_file.read_text(errors="replace")  # the script's own words win
-        elif outcome == "Completed" and self._removed_by_script():
-            outcome, reason = "Failed", self._removed_by_script()
+        elif outcome == "Completed" and (removed := self._removed_by_script()):
+            outcome, reason = "Failed", removed
         try:
             if outcome == "Completed":
                 self.job.transition("Uploading")
