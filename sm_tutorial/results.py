@@ -5,7 +5,7 @@ import io
 import tarfile
 from pathlib import Path
 
-from .platform.artifacts import unpack
+from .platform.artifacts import UnsafeMember, unpack
 
 
 def download(session, s3_uri: str, folder) -> Path:
@@ -32,10 +32,9 @@ def output_uri(model_uri: str) -> str:
 
 def extract(archive, folder) -> list[str]:
     """Extract a model.tar.gz or output.tar.gz into ``folder``, refusing any member that would
-    land outside it (absolute paths, ``..``, links out): a tarball is input you did not write."""
+    land outside it (absolute paths, ``..``, links out, device files): a tarball is input you did not write."""
     try:
         return unpack(Path(archive), Path(folder))
-    except tarfile.FilterError as error:
-        raise ValueError(f"{archive}: refused to extract {error.tarinfo.name!r}, which would "
-                         f"land outside {folder} ({type(error).__name__}). Do not trust this "
-                         "archive.") from None
+    except UnsafeMember as error:
+        raise ValueError(f"{archive}: refused to extract {error}: it could write outside "
+                         f"{folder}. Do not trust this archive.") from None

@@ -14,6 +14,7 @@ from typing import Mapping
 from .layout import ContainerRoot
 
 GUARD = Path(__file__).with_name("guard.py")
+LAUNCHER = Path(__file__).with_name("launcher.py")
 # Passed through from the host so Python, pip and TensorFlow behave; nothing else leaks in.
 HOST_VARIABLES = ("PATH", "LANG", "LC_ALL", "TZ", "TMPDIR", "OPENBLAS_CORETYPE",
                   "OPENBLAS_L2_SIZE", "SSL_CERT_FILE", "PIP_CONFIG_FILE", "PIP_INDEX_URL",
@@ -97,8 +98,12 @@ def command(entry_point: str, args: list[str]) -> list[str]:
     return [sys.executable, entry_point, *args]
 
 
-def start(root: ContainerRoot, argv: list[str], env: Mapping[str, str]) -> subprocess.Popen:
-    """Run the script with stdout and stderr merged, as CloudWatch shows them."""
-    return subprocess.Popen(argv, cwd=root.code, env=dict(env), stdout=subprocess.PIPE,
+def start(root: ContainerRoot, argv: list[str], env: Mapping[str, str],
+          stop_grace_seconds: float) -> subprocess.Popen:
+    """Run the script under the launcher (which ends everything the script starts, with it),
+    stdout and stderr merged as CloudWatch shows them. The Popen is the launcher's: SIGTERM
+    it to stop the job (the launcher passes it on and SIGKILLs after the grace)."""
+    launcher = [sys.executable, "-I", "-S", str(LAUNCHER), str(stop_grace_seconds), "--"]
+    return subprocess.Popen(launcher + argv, cwd=root.code, env=dict(env), stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                             start_new_session=True)

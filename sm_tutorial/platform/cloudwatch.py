@@ -24,6 +24,7 @@ class LogStream:
             pass
         self.client.create_log_stream(logGroupName=LOG_GROUP, logStreamName=self.name)
         self._copy = copy_to.open("a", encoding="utf-8") if copy_to else None
+        self.copy_error: OSError | None = None  # the disk refused the copy: CloudWatch goes on
 
     def write(self, line: str) -> None:
         if not line.strip():
@@ -31,8 +32,15 @@ class LogStream:
         with self._lock:
             self._pending.append({"timestamp": int(time.time() * 1000), "message": line.rstrip("\n")})
             if self._copy:  # a copy on disk outlives the in-memory CloudWatch of the endpoint
-                self._copy.write(line.rstrip("\n") + "\n")
-                self._copy.flush()
+                try:
+                    self._copy.write(line.rstrip("\n") + "\n")
+                    self._copy.flush()
+                except OSError as error:  # full disk: never let it stop the script's output
+                    self.copy_error, copy, self._copy = error, self._copy, None
+                    try:
+                        copy.close()
+                    except OSError:
+                        pass
         self.flush(force=False)
 
     def flush(self, force: bool = True) -> None:
@@ -50,5 +58,8 @@ class LogStream:
             self.flush()
         finally:
             if self._copy:
-                self._copy.close()
-                self._copy = None
+                copy, self._copy = self._copy, None
+                try:
+                    copy.close()
+                except OSError as error:
+                    self.copy_error = self.copy_error or error

@@ -33,6 +33,11 @@ class RunningElsewhere(Exception):
     """The job is still run by another live endpoint process."""
 
 
+def job_arn(region: str, name: str) -> str:
+    """AWS lower-cases the name in the ARN: names that differ only in case are one job."""
+    return f"arn:aws:sagemaker:{region}:{ACCOUNT_ID}:training-job/{name.lower()}"
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -49,11 +54,12 @@ class TrainingJob:
     def __init__(self, request: dict[str, Any], region: str, folder: Path):
         self.request = copy.deepcopy(request)
         self.name: str = request["TrainingJobName"]
-        self.arn = f"arn:aws:sagemaker:{region}:{ACCOUNT_ID}:training-job/{self.name.lower()}"
+        self.arn = job_arn(region, self.name)
         self.folder = folder
         self.tags: list[dict[str, str]] = list(request.get("Tags") or [])
         self.stop_requested = threading.Event()
         self.finished = threading.Event()
+        self.save_error: OSError | None = None  # the first save the disk refused
         self._lock = threading.Lock()
         now = time.time()
         self._state: dict[str, Any] = {
@@ -74,11 +80,12 @@ class TrainingJob:
         job = cls.__new__(cls)
         job.request = json.loads((folder / "request.json").read_text())
         job.name = job.request["TrainingJobName"]
-        job.arn = f"arn:aws:sagemaker:{region}:{ACCOUNT_ID}:training-job/{job.name.lower()}"
+        job.arn = job_arn(region, job.name)
         job.folder, job._lock = folder, threading.Lock()
         tags = folder / "tags.json"  # AddTags/DeleteTags since the create
         job.tags = json.loads(tags.read_text()) if tags.exists() else list(job.request.get("Tags") or [])
         job.stop_requested, job.finished = threading.Event(), threading.Event()
+        job.save_error = None
         saved = json.loads((folder / "description.json").read_text())
         job._state = {k: saved[k] for k in STATE_FIELDS if k in saved}
         if job._state.get("TrainingJobStatus") not in TERMINAL:
@@ -186,8 +193,14 @@ class TrainingJob:
         self.tags = tags
 
     def _save(self) -> None:
-        """Keep description.json beside the job's container root, for learners to inspect."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        tmp = self.folder / "description.json.tmp"
-        tmp.write_text(json.dumps(self.describe(), indent=1, default=str))
-        tmp.replace(self.folder / "description.json")
+        """Keep description.json beside the job's container root, for learners to inspect.
+        A disk that is full or read-only must not stop the job: the state in memory (what
+        DescribeTrainingJob answers) is already updated; the runner fails the job, saying why."""
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            tmp = self.folder / "description.json.tmp"
+            tmp.write_text(json.dumps(self.describe(), indent=1, default=str))
+            tmp.replace(self.folder / "description.json")
+        except OSError as error:
+            if self.save_error is None:
+                self.save_error = error

@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 
 from ..container import arguments, environment, layout, process
 from ..container.layout import ContainerRoot
-from . import channels, hints
+from . import channels, disk, hints
 from .artifacts import pack, unpack
 from .cloudwatch import LogStream
 from .instances import INSTANCE_TYPES
@@ -28,23 +28,6 @@ from .storage import Storage
 FAILURE_REASON_LIMIT = 1024
 OUT_OF_MEMORY = ("OutOfMemoryError: Please use an instance type with more memory, or reduce the "
                  "size of job data processed on an instance.")
-
-
-def stop_orphan(job_folder: Path) -> bool:
-    """Kill the script of a job whose endpoint died (kernel killed) if it still runs.
-    The PID is trusted only if that process still works in this job's code/ folder."""
-    pid_file = job_folder / "process.json"
-    if not pid_file.exists():
-        return False
-    record = json.loads(pid_file.read_text())
-    pid_file.unlink()
-    try:
-        if os.readlink(f"/proc/{record['pid']}/cwd") != record["code"]:
-            return False
-        os.killpg(record["pid"], signal.SIGKILL)
-        return True
-    except (OSError, KeyError):
-        return False  # gone already, or not ours, or no /proc (macOS): nothing to do
 
 
 class JobFailed(Exception):
@@ -63,18 +46,23 @@ class JobRunner:
         self.log: LogStream | None = None
         self.streamed: list = []  # Pipe and FastFile channels: fed while the script runs
         self._tail: list[str] = []  # the script's last lines, for the FailureReason
+        self._muted = False  # set once the job's output is complete
 
     # -- the lifecycle -------------------------------------------------------------------
     def run(self) -> None:
         outcome, reason = "Failed", None
         try:
             outcome, reason = self._run()
-        finally:  # whatever happened, the job reaches a final status
-            if reason:
-                self.job.update(FailureReason=reason[:FAILURE_REASON_LIMIT])
+        except Exception as error:  # _run catches its own; this is the last line of defence
+            reason = disk.failure(error) or f"InternalServerError: the simulated platform failed: {error!r}"
+        finally:  # whatever happened (a full disk too), the job reaches a final status
             try:
+                if reason:
+                    self.job.update(FailureReason=reason[:FAILURE_REASON_LIMIT])
                 if self.log:
                     self.log.close()
+            except Exception:
+                pass  # the last log lines matter less than ending the job
             finally:
                 self.job.transition(outcome)
 
@@ -96,24 +84,46 @@ class JobRunner:
         except JobFailed as failure:
             outcome, reason = "Failed", str(failure)
         except Exception as error:  # a bug of ours must still end the job, with the reason
-            outcome = "Failed"
-            reason = f"InternalServerError: the simulated platform failed: {error!r}"
-            self._say(traceback.format_exc())
+            outcome, reason = "Failed", disk.failure(error)
+            if reason is None:
+                reason = f"InternalServerError: the simulated platform failed: {error!r}"
+                self._say(traceback.format_exc())
         if outcome == "Failed" and self.root.failure_file.exists():
             reason = self.root.failure_file.read_text(errors="replace")  # the script's own words win
+        elif outcome == "Completed" and (removed := self._removed_by_script()):
+            outcome, reason = "Failed", removed
         try:
-            if self.root.path.exists():
-                if outcome == "Completed":
-                    self.job.transition("Uploading")
-                self._upload_outputs()  # a failed or stopped job keeps what it wrote, as on AWS
+            if outcome == "Completed":
+                self.job.transition("Uploading")
+            self._upload_outputs()  # a failed or stopped job keeps what it wrote, as on AWS
         except Exception as error:
-            outcome, reason = "Failed", reason or f"ClientError: uploading artifacts failed: {error!r}"
+            outcome, reason = "Failed", reason or disk.failure(error) or \
+                f"ClientError: uploading artifacts failed: {error!r}"
+        if outcome == "Completed":
+            try:
+                (self.root.output / "success").touch()
+            except OSError as error:
+                outcome, reason = "Failed", disk.failure(error) or \
+                    f"InternalServerError: the simulated platform failed: {error!r}"
+        note = disk.failure(self.job.save_error or (self.log.copy_error if self.log else None))
+        if note and not (reason and disk.PREFIX in reason):  # its state or log could not be saved
+            outcome, reason = "Failed", note + (f"\n{reason}" if reason else "")
         if reason:
             self._say(f"Reporting training FAILURE\n{reason}")
         elif outcome == "Completed":
-            (self.root.output / "success").touch()
             self._say("Reporting training SUCCESS")
         return outcome, reason
+
+    def _removed_by_script(self) -> str | None:
+        """The FailureReason when the script deleted the folder where success is reported."""
+        for folder, name in ((self.root.path, "/opt/ml (SAGEMAKER_BASE_DIR)"),
+                             (self.root.output, "/opt/ml/output (SM_OUTPUT_DIR)")):
+            if not folder.is_dir():
+                return (f"AlgorithmError: the script deleted {name}, where the training toolkit "
+                        "writes output/success or output/failure, so the job cannot report "
+                        "success. Delete only files you wrote (under SM_OUTPUT_DATA_DIR or "
+                        "SM_MODEL_DIR) and leave these folders in place.")
+        return None
 
     def _say(self, text: str) -> None:
         if self.log:
@@ -250,13 +260,14 @@ class JobRunner:
                         for k, v in p.entries().items()}
             if fastfile:
                 (self.job.folder / "fastfile.json").write_text(json.dumps(fastfile))
-            proc = process.start(self.root, argv, env)
+            proc = process.start(self.root, argv, env, self.stop_grace_seconds)
             pid_file = self.job.folder / "process.json"  # lets a later endpoint stop an orphan
             pid_file.write_text(json.dumps({"pid": proc.pid, "code": str(self.root.code)}))
             reader = threading.Thread(target=self._pump, args=(proc,), daemon=True)
             reader.start()
             outcome = self._supervise(proc, deadline)
-            reader.join(timeout=5)
+            reader.join(timeout=5)  # at once: the launcher has ended all that held the pipe
+            self._muted = True  # a process that escaped (no subreaper) writes after the end
         finally:
             if proc is not None and proc.poll() is None:
                 self._terminate(proc)  # an error of ours must not leave the script running
@@ -281,6 +292,8 @@ class JobRunner:
 
     def _pump(self, proc: subprocess.Popen) -> None:
         for raw in iter(proc.stdout.readline, b""):
+            if self._muted:
+                continue
             line = raw.decode("utf-8", errors="replace")
             self._tail = (self._tail + [line.rstrip()])[-20:]
             self.log.write(line)
@@ -305,15 +318,17 @@ class JobRunner:
             if stopped or time.time() > deadline:
                 self._terminate(proc)
                 if not stopped:
-                    self._say(f"Job exceeded MaxRuntimeInSeconds: stopped with SIGTERM.")
+                    self._say("Job exceeded MaxRuntimeInSeconds: stopped with SIGTERM.")
                     return "MaxRuntimeExceeded"
                 return "Stopped"
         return "Completed"
 
     def _terminate(self, proc: subprocess.Popen) -> None:
+        """SIGTERM to the launcher: it passes it to every process of the job, SIGKILLs them
+        after the grace, and exits. Its process group gets SIGKILL if it does not."""
         try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=self.stop_grace_seconds)
+            os.kill(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=self.stop_grace_seconds + 5)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
@@ -333,12 +348,15 @@ class JobRunner:
     def _upload_outputs(self) -> None:
         r = self.job.request
         base = f"{r['OutputDataConfig']['S3OutputPath'].rstrip('/')}/{self.job.name}/output"
-        if self.root.model.exists():
-            if not any(self.root.model.iterdir()):
-                self._say("Warning: the model directory (SM_MODEL_DIR) is empty; model.tar.gz "
-                          "will hold nothing. Save your model under SM_MODEL_DIR.")
-            self.storage.upload(pack(self.root.model, self.job.folder / "model.tar.gz"),
-                                f"{base}/model.tar.gz")
+        if not self.root.model.is_dir():  # ModelArtifacts must name an object that exists
+            self._say("Warning: the script deleted the model directory (SM_MODEL_DIR); "
+                      "model.tar.gz will hold nothing. Leave SM_MODEL_DIR in place and save "
+                      "your model under it.")
+        elif not any(self.root.model.iterdir()):
+            self._say("Warning: the model directory (SM_MODEL_DIR) is empty; model.tar.gz "
+                      "will hold nothing. Save your model under SM_MODEL_DIR.")
+        self.storage.upload(pack(self.root.model, self.job.folder / "model.tar.gz"),
+                            f"{base}/model.tar.gz")
         if self.root.output_data.exists():
             self.storage.upload(pack(self.root.output_data, self.job.folder / "output.tar.gz"),
                                 f"{base}/output.tar.gz")

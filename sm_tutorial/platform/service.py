@@ -2,17 +2,44 @@
 StopTrainingJob and the tag actions for jobs, with jobs run for real by ``runner.JobRunner``."""
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import shutil
 import threading
 from pathlib import Path
 from typing import Any
 
-from . import listing
-from .errors import validation
-from .job import RunningElsewhere, TrainingJob
-from .runner import JobRunner, stop_orphan
+from . import disk, listing
+from .errors import ApiError, validation
+from .job import RunningElsewhere, TrainingJob, job_arn
+from .orphans import stop_orphan
+from .runner import JobRunner
 from .storage import Storage
 from .validation import check_create_training_job, check_tags, name_in_use, not_found
+
+
+@contextlib.contextmanager
+def _names_locked(jobs_dir: Path):
+    """Held while a name is checked and taken, by every endpoint process on this workspace."""
+    jobs_dir.mkdir(parents=True, exist_ok=True)
+    with open(jobs_dir / ".names.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield  # closing the file releases the lock
+
+
+def reserve_name(jobs_dir: Path, name: str) -> str | None:
+    """Create jobs/<name> for a new job, atomically across processes (kernels, `serve`).
+    Returns the name that holds it already (in any case), or None once it is ours."""
+    with _names_locked(jobs_dir):
+        taken = next((p.name for p in jobs_dir.iterdir()
+                      if p.name.lower() == name.lower() and p.is_dir()), None)
+        if taken is not None:
+            return taken
+        try:
+            (jobs_dir / name).mkdir()  # mkdir is the atomic test even without the lock
+        except FileExistsError:
+            return name
+    return None
 
 
 class TrainingService:
@@ -41,10 +68,23 @@ class TrainingService:
         name = request["TrainingJobName"]
         folder = self.jobs_dir / name
         with self._lock:
-            if name in self._jobs:
-                raise name_in_use(name, self._jobs[name].arn)
-            shutil.rmtree(folder, ignore_errors=True)  # debris of a job that never registered
-            job = TrainingJob(request, self.region, folder)
+            twin = next((j for j in self._jobs.values() if j.name.lower() == name.lower()), None)
+            if twin is not None:
+                raise name_in_use(name, twin.arn)
+            try:
+                taken = reserve_name(self.jobs_dir, name)  # other kernels' jobs are on disk only
+                if taken is not None:
+                    raise name_in_use(name, job_arn(self.region, taken))
+                try:
+                    job = TrainingJob(request, self.region, folder)
+                except BaseException:
+                    shutil.rmtree(folder, ignore_errors=True)  # the folder we made, nobody else's
+                    raise
+            except OSError as error:  # a full or read-only workspace: say so, and no retries
+                reason = disk.failure(error, "The job's folder could not be created.")
+                if reason is None:
+                    raise
+                raise ApiError("ResourceLimitExceeded", reason) from None
             self._jobs[name] = job
         runner = JobRunner(job, self.storage, self.logs_client, self.endpoint_url, self.region,
                            self.credentials, self.stop_grace_seconds, self.fastfile_prefetch)
