@@ -36,5 +36,5 @@ def extract(archive, folder) -> list[str]:
     try:
         return unpack(Path(archive), Path(folder))
     except UnsafeMember as error:
-        raise ValueError(f"{archive}: refused to extract {error}: it could write outside "
-                         f"{folder}. Do not trust this archive.") from None
+        raise ValueError(f"{archive}: refused to extract {error.tarinfo.name!r}: it {error.why} "
+                         f"({folder}). Do not trust this archive.") from None

@@ -24,7 +24,7 @@ class UnsafeMember(tarfile.TarError):
 
     def __init__(self, member: tarfile.TarInfo, why: str):
         super().__init__(f"{member.name!r} {why}")
-        self.tarinfo = member
+        self.tarinfo, self.why = member, why
 
 
 def _inside(folder: str, path: str) -> bool:
