@@ -41,7 +41,25 @@ def standin():
 
 
 @pytest.fixture
-def aws(standin, monkeypatch, tmp_path):
+def pristine_environment():
+    """Put back, after an AWS-mode test, everything it changed outside monkeypatch's reach:
+    os.environ (AWS mode forgets the simulated session's settings directly) and the simulated
+    session's bookkeeping. Torn down after monkeypatch, so nothing of the stand-in's survives:
+    later test files talk to the simulated endpoint again, never to AWS's real hosts."""
+    env, saved, ours = dict(os.environ), dict(sdk._SAVED_ENV), dict(sdk._OURS)
+    imds, mode = sm_tutorial._IMDS_OFF_BY_US, sdk._mode
+    yield
+    os.environ.clear()
+    os.environ.update(env)
+    sdk._SAVED_ENV.clear()
+    sdk._SAVED_ENV.update(saved)
+    sdk._OURS.clear()
+    sdk._OURS.update(ours)
+    sm_tutorial._IMDS_OFF_BY_US, sdk._mode = imds, mode
+
+
+@pytest.fixture
+def aws(standin, pristine_environment, monkeypatch, tmp_path):
     """AWS mode against the stand-in, with a fresh account state."""
     urllib.request.urlopen(urllib.request.Request(standin + "/moto-api/reset", method="POST")).close()
     # Undo an earlier test's simulated session first: it would give AWS_DEFAULT_REGION back
@@ -58,9 +76,6 @@ def aws(standin, monkeypatch, tmp_path):
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("SM_TUTORIAL_MODE", "aws")
     monkeypatch.setenv(aws_mode.ROLE_ENV, ROLE)
-    # session(mode=...) sets sdk._mode; recording it now makes teardown put back the value from
-    # before the test (recording it after the yield would put back "aws" for the next test file)
-    monkeypatch.setattr(sdk, "_mode", None)
     boto3.client("iam").create_role(RoleName="DemoSageMakerRole", AssumeRolePolicyDocument="{}")
     yield standin
 
