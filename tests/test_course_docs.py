@@ -76,6 +76,23 @@ def test_glossary_links_resolve(notebook):
     assert not broken, f"{notebook.name}: links to no heading: {broken}"
 
 
+@pytest.mark.parametrize("notebook", LESSONS, ids=lambda p: p.name)
+def test_a_linked_term_is_linked_at_its_first_use(notebook):
+    """In the lesson's prose (headings, code and figure text aside), no word that the lesson
+    links to the glossary comes before its link."""
+    glossary_link = re.compile(r"\[([^\]]+)\]\(glossary\.md#[^)]+\)")
+    prose = "\n".join(line for line in markdown(notebook).splitlines() if not line.startswith("#"))
+    prose = re.sub(r"`[^`]*`", "", prose)
+    prose = re.sub(r"!\[[^\]]*\]\([^)]*\)|\*Figure, in words:\*.*", "", prose)
+    marked = glossary_link.sub(lambda m: "\0" + m.group(1) + "\1", prose)
+    for link in glossary_link.finditer(prose):
+        term = re.escape(link.group(1).strip("*"))
+        first = re.search(rf"(?<![\w\0]){term}(?!\w)|\0\**{term}", marked, re.I)
+        assert first.group(0).startswith("\0"), (
+            f"{notebook.name}: '{link.group(1)}' is used before its glossary link: "
+            f"...{marked[max(0, first.start() - 60):first.end()]!r}")
+
+
 def test_links_inside_the_glossary_and_cheat_sheet_resolve():
     for doc in (GLOSSARY, CHEATSHEET):
         text = doc.read_text()
