@@ -4,7 +4,7 @@ Every glossary link in every lesson resolves to a heading of glossary.md; every 
 its entry; every lesson links the glossary; the cheat sheet's SM_* names and /opt/ml paths are
 the ones the simulated toolkit sets; notebooks/diagrams/draw.py redraws the committed SVGs byte
 for byte; each diagram is shown in a lesson with alt text and a text twin; lesson 4's timing
-chart starts at zero seconds.
+chart starts at zero seconds; a learner copy holds what the lessons link and show.
 """
 from __future__ import annotations
 
@@ -181,3 +181,15 @@ def test_timing_chart_starts_at_zero():
     for ax in figure.axes:
         low, high = ax.get_ylim()
         assert low == 0 and high > max(r["epoch_s"] for r in rows) / 2
+
+
+def test_learner_copy_carries_what_the_lessons_link_and_show(tmp_path):
+    from sm_tutorial.learner import write_learner_copy
+    write_learner_copy(tmp_path)
+    for notebook in sorted(tmp_path.glob("[0-9][0-9]_*.ipynb")):
+        text = markdown(notebook)
+        for target, anchor in LINK.findall(text):
+            assert (tmp_path / target).exists(), f"{notebook.name} links {target}, not in the copy"
+            assert not anchor or anchor in anchors(tmp_path / target)
+        for _, source in IMAGE.findall(text):
+            assert (tmp_path / source).exists(), f"{notebook.name} shows {source}, not in the copy"

@@ -3,9 +3,11 @@
     .venv/bin/python notebooks/diagrams/draw.py [OUTPUT_FOLDER]
 
 Each diagram is boxes, arrows and text on a fixed canvas (no automatic layout, no tight bounding
-box), so the output depends only on this script and matplotlib's version. Text stays text in
-the SVG (``svg.fonttype: none``), ``svg.hashsalt`` fixes the ids, and the date is left out.
-tests/test_diagrams.py checks that the committed files are what this script draws.
+box), so the output depends only on this script and matplotlib's version (and the DejaVu fonts
+it ships). Text is drawn as outlines (``svg.fonttype: path``), so every browser shows the same
+picture whatever fonts it has; each lesson carries the words as alt text and a text twin.
+``svg.hashsalt`` fixes the ids, and the date is left out. tests/test_course_docs.py checks that
+the committed files are what this script draws.
 """
 from __future__ import annotations
 
@@ -32,7 +34,7 @@ INK = "#222222"
 
 STYLE = {
     "svg.hashsalt": "sm-tutorial-diagrams",
-    "svg.fonttype": "none",
+    "svg.fonttype": "path",   # glyphs as outlines: the same look in every browser, fonts or not
     "font.family": "DejaVu Sans",
     "font.size": 10,
     "path.simplify": False,
