@@ -1,10 +1,11 @@
 """The glossary, the cheat sheet and the diagrams (issue 15, parts 2 and 3).
 
 Every glossary link in every lesson resolves to a heading of glossary.md; every listed term has
-its entry; every lesson links the glossary; the cheat sheet's SM_* names and /opt/ml paths are
-the ones the simulated toolkit sets; notebooks/diagrams/draw.py redraws the committed SVGs byte
-for byte; each diagram is shown in a lesson with alt text and a text twin; lesson 4's timing
-chart starts at zero seconds; a learner copy holds what the lessons link and show.
+its entry; every listed term a lesson uses is linked there, at its first use; the cheat sheet's
+SM_* names and /opt/ml paths are the ones the simulated toolkit sets; notebooks/diagrams/draw.py
+redraws the committed SVGs byte for byte; each diagram is shown in a lesson with alt text and a
+text twin; lesson 4's timing chart starts at zero seconds; a learner copy holds what the
+lessons link and show.
 """
 from __future__ import annotations
 
@@ -91,6 +92,26 @@ def test_a_linked_term_is_linked_at_its_first_use(notebook):
         assert first.group(0).startswith("\0"), (
             f"{notebook.name}: '{link.group(1)}' is used before its glossary link: "
             f"...{marked[max(0, first.start() - 60):first.end()]!r}")
+
+
+@pytest.mark.parametrize("notebook", LESSONS, ids=lambda p: p.name)
+def test_every_listed_term_a_lesson_uses_is_linked_there(notebook):
+    """A term of issue 15's list that appears in a lesson's prose (or its plural) is linked to
+    its glossary entry somewhere in that lesson; the test above puts the link at the first use."""
+    raw = markdown(notebook)
+    linked = set(re.findall(r"\]\(glossary\.md#([^)]+)\)", raw))
+    prose = "\n".join(line for line in raw.splitlines() if not line.startswith("#"))
+    prose = re.sub(r"`[^`]*`", "", prose)
+    prose = re.sub(r"!\[[^\]]*\]\([^)]*\)|\*Figure, in words:\*.*|\]\([^)]*\)", "", prose)
+    words = dict(TERMS, ECR="ecr-image")
+    words.pop("ECR image")
+    unlinked = []
+    for term, anchor in words.items():
+        flags = re.I if term.islower() else 0
+        found = re.search(rf"(?<![\w/]){re.escape(term)}(s|es)?(?![\w/])", prose, flags)
+        if found and anchor not in linked:
+            unlinked.append(f"{term}: ...{prose[max(0, found.start() - 40):found.end()]!r}")
+    assert not unlinked, f"{notebook.name} uses, without a glossary link: {unlinked}"
 
 
 def test_links_inside_the_glossary_and_cheat_sheet_resolve():
