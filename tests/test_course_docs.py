@@ -51,7 +51,19 @@ def slug(heading: str) -> str:
 
 
 def anchors(path) -> set[str]:
-    return {slug(m.group(1)) for m in re.finditer(r"^#{1,6} (.+)$", path.read_text(), re.M)}
+    """Headings' slugs (their HTML aside) and explicit ids."""
+    text = path.read_text()
+    headings = {slug(re.sub(r"<[^>]+>", "", m.group(1))) for m in re.finditer(r"^#{1,6} (.+)$", text, re.M)}
+    return headings | set(re.findall(r'<a id="([^"]+)"></a>', text))
+
+
+def test_each_glossary_entry_carries_its_anchor_as_an_id():
+    """JupyterLab finds `glossary.md#s3-uri` by id only, and its own heading ids keep the
+    capitals and the spaces' places (`S3-URI`); GitHub's slugs are lower case. An explicit id
+    equal to the slug serves both."""
+    for heading in re.findall(r"^## (.+)$", GLOSSARY.read_text(), re.M):
+        ids = re.findall(r'<a id="([^"]+)"></a>', heading)
+        assert ids == [slug(re.sub(r"<[^>]+>", "", heading))], heading
 
 
 def markdown(notebook) -> str:
@@ -64,7 +76,7 @@ def test_every_term_has_its_entry():
     missing = {term for term, anchor in TERMS.items() if anchor not in found}
     assert not missing, f"glossary.md has no heading for {sorted(missing)}"
     text = GLOSSARY.read_text()
-    endpoint = text.split("## Endpoint", 1)[1].split("\n## ", 1)[0]
+    endpoint = text.split('<a id="endpoint"></a>Endpoint', 1)[1].split("\n## ", 1)[0]
     assert "deployed model" in endpoint and "local-aws-stand-in" in endpoint  # both meanings
 
 
