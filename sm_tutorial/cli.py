@@ -79,7 +79,7 @@ def cmd_cleanup(args) -> int:
 def cmd_serve(args) -> int:
     from .platform.endpoint import Endpoint
     endpoint = Endpoint(port=args.port).start()
-    print(f"Local AWS endpoint on {endpoint.url} (workspace {endpoint.workspace}).")
+    print(f"Local AWS stand-in (S3, CloudWatch Logs, SageMaker) on {endpoint.url} (workspace {endpoint.workspace}).")
     print(f"Attach notebooks and tools with:\n  export {settings.ENDPOINT_ENV}={endpoint.url}\n"
           f"  export AWS_ENDPOINT_URL={endpoint.url}\nCtrl-C stops it (its buckets live in memory "
           "and go with it).", flush=True)
@@ -195,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--aws", action="store_true")
     p.add_argument("--dry-run", action="store_true", help="with --aws: only list what would go")
     p.set_defaults(func=cmd_cleanup)
-    p = sub.add_parser("serve", help="run the local AWS endpoint for several notebooks and the CLI")
+    p = sub.add_parser("serve", help="run the local AWS stand-in for several notebooks and the CLI")
     p.add_argument("--port", type=int, default=4566)
     p.set_defaults(func=cmd_serve)
     p = sub.add_parser("train", help="run a training job from a script folder, like fit()")

@@ -63,7 +63,7 @@ def check_all(version_of: Callable[[str], str | None] = installed_version,
 
     moto = version_of("moto")
     flask = version_of("flask")
-    checks.append(Check("moto (local AWS endpoint)", bool(moto and moto.startswith("5.") and flask),
+    checks.append(Check("moto (local AWS stand-in)", bool(moto and moto.startswith("5.") and flask),
                         f"{moto or 'not installed'}{'' if flask else ', server extras missing'}",
                         "pip install 'moto[s3,sagemaker,logs,sts,iam,server]>=5.2,<6'"))
 

@@ -149,6 +149,7 @@ def plot(rows, path=None):
         ax.set_ylabel("seconds")
         ax.set_xscale("log", base=2)
         ax.set_xticks(sizes, [str(s) for s in sizes])
+        ax.set_ylim(bottom=0)  # seconds from zero, so the gaps between modes are not magnified
         ax.legend()
         ax.grid(alpha=0.3)
     figure.tight_layout()

@@ -140,7 +140,7 @@ def endpoint_url() -> str:
         if identity is None:
             raise ConnectionError(
                 f"{settings.ENDPOINT_ENV}={attached} does not answer. Start it with "
-                "`sm-tutorial serve`, or unset the variable to run an endpoint in this kernel.")
+                "`sm-tutorial serve`, or unset the variable to run the local AWS stand-in in this kernel.")
         _notice_restart(attached.rstrip("/"), identity)
         return attached.rstrip("/")
     with _endpoint_lock:
@@ -156,7 +156,7 @@ def _notice_restart(url: str, identity: dict) -> None:
     seen_file = settings.workspace() / "endpoints-seen.json"
     seen = json.loads(seen_file.read_text()) if seen_file.exists() else {}
     if seen.get(url) not in (None, identity["id"]):
-        print(f"Note: the local endpoint at {url} was restarted since you last used it. Its S3 "
+        print(f"Note: the local AWS stand-in at {url} was restarted since you last used it. Its S3 "
               "buckets and logs lived in memory and are gone (finished jobs' folders remain). "
               "Upload your data again, e.g. sm_tutorial.upload_digits(sess).")
     seen[url] = identity["id"]

@@ -74,7 +74,7 @@ def test_restarted_endpoint_remembers_finished_jobs_and_fails_orphans(tmp_path):
     TrainingJob(request, "us-east-1", tmp_path / "orphan")  # left InProgress: its endpoint died
     restored = TrainingJob.restore(tmp_path / "orphan", "us-east-1")
     d = restored.describe()
-    assert d["TrainingJobStatus"] == "Failed" and "endpoint running this job stopped" in d["FailureReason"]
+    assert d["TrainingJobStatus"] == "Failed" and "stand-in running this job stopped" in d["FailureReason"]
     again = TrainingJob.restore(tmp_path / "orphan", "us-east-1").describe()
     assert again["TrainingJobStatus"] == "Failed"
     assert again["SecondaryStatusTransitions"] == d["SecondaryStatusTransitions"]

@@ -135,7 +135,7 @@ def test_killed_kernel_job_is_failed_and_its_script_stopped(tmp_path):
     """, workspace)
     out, _ = after.communicate(timeout=120)
     status, reason = json.loads(out.strip().splitlines()[-1])
-    assert status == "Failed" and "endpoint running this job stopped" in reason
+    assert status == "Failed" and "stand-in running this job stopped" in reason
     assert not alive(pid)
     assert json.loads((workspace / "jobs" / name / "description.json").read_text())["TrainingJobStatus"] == "Failed"
 

@@ -13,7 +13,7 @@ PREFIX = "\nHint (sm-tutorial): "
 
 EMPTY_CHANNEL = (PREFIX + "upload the data first (sm_tutorial.upload_digits(sess) or "
                  "sess.upload_data(...)) and pass the S3 URI it returns. If you restarted "
-                 "`sm-tutorial serve` or the kernel, the local endpoint's buckets were in memory "
+                 "`sm-tutorial serve` or the kernel, the local AWS stand-in's buckets were in memory "
                  "and are gone: upload again.")
 
 

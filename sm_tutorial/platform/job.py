@@ -94,7 +94,7 @@ class TrainingJob:
             if owner and owner != os.getpid() and _alive(owner):
                 raise RunningElsewhere(job.name)
             job._state["FailureReason"] = (
-                "InternalServerError: the endpoint running this job stopped (kernel restart or "
+                "InternalServerError: the local AWS stand-in running this job stopped (kernel restart or "
                 "sm-tutorial serve ended) before the job finished. Run the job again.")
             job.transition("Failed")
         job.finished.set()
