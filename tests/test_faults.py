@@ -99,12 +99,18 @@ def run_python(code: str, workspace: Path, **kwargs):
 
 def kernel_running_a_job(tmp_path, script_seconds: int, kernel_tail: str):
     """A separate 'kernel' process that launches a job; returns (kernel, workspace, job name,
-    the script's pid) once the script runs. ``kernel_tail`` is what the kernel does next."""
+    the script's pid) once the script runs. ``kernel_tail`` is what the kernel does next. The
+    script ends when ``tmp_path / "release"`` appears, or after ``script_seconds``."""
     workspace = tmp_path / "ws"
     src = tmp_path / "src"
     src.mkdir()
-    (src / "train.py").write_text(
-        f"import os, time\nprint('pid', os.getpid(), flush=True)\ntime.sleep({script_seconds})\n")
+    (src / "train.py").write_text(textwrap.dedent(f"""
+        import os, time
+        print('pid', os.getpid(), flush=True)
+        deadline = time.monotonic() + {script_seconds}
+        while time.monotonic() < deadline and not os.path.exists({str(tmp_path / "release")!r}):
+            time.sleep(0.05)
+    """))
     kernel = run_python(textwrap.dedent(f"""
         import sm_tutorial, time
         from conftest import estimator
@@ -189,7 +195,7 @@ def test_four_jobs_from_four_threads(sess, tmp_path):
 def test_a_second_endpoint_leaves_running_jobs_alone(tmp_path):
     """`sm-tutorial jobs` (or a second kernel) on the same workspace must not fail or kill a job
     that a live kernel is running."""
-    kernel, workspace, name, pid = kernel_running_a_job(tmp_path, 15, """
+    kernel, workspace, name, pid = kernel_running_a_job(tmp_path, 300, """
         while sess.describe_training_job(name)["TrainingJobStatus"] == "InProgress":
             time.sleep(0.1)
         print("final", sess.describe_training_job(name)["TrainingJobStatus"], flush=True)
@@ -197,6 +203,7 @@ def test_a_second_endpoint_leaves_running_jobs_alone(tmp_path):
     listing = run_python("from sm_tutorial.cli import main; main(['jobs'])", workspace)
     listing.communicate(timeout=120)
     assert alive(pid)  # the second endpoint did not touch it
+    (tmp_path / "release").touch()  # now the script may end, however long the listing took
     out, _ = kernel.communicate(timeout=120)
     assert "final Completed" in out, out
 
