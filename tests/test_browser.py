@@ -183,12 +183,18 @@ class Notebook:
         return wait_until(self.browser, f"a '{css}' element containing {text!r} in {self.path}", found, timeout,
                           seen=lambda b: [e.text[:120] for e in self.elements(css)][-5:])
 
-    def click_text(self, text, timeout=60):
+    def click_text(self, text, within, timeout=60):
+        """Click the visible element reading `text` inside a `within` widget (not in the prose:
+        a lesson's markdown may show the same words)."""
+        def candidates():
+            return [e for area in self.elements(within)
+                    for e in area.find_elements(By.XPATH, f".//*[normalize-space(text())='{text}']")]
+
         def visible(b):
-            return next((e for e in self.node.find_elements(By.XPATH, f".//*[normalize-space(text())='{text}']")
-                         if e.is_displayed()), False)
-        element = wait_until(self.browser, f"a visible element reading {text!r} in {self.path}", visible, timeout,
-                             seen=lambda b: [e.text[:60] for e in self.elements(".widget-button, button")][:20])
+            return next((e for e in candidates() if e.is_displayed()), False)
+        element = wait_until(self.browser, f"a visible element reading {text!r} in a '{within}' of {self.path}",
+                             visible, timeout,
+                             seen=lambda b: [" | ".join(a.text.split("\n")[:12])[:300] for a in self.elements(within)])
         self.browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
         element.click()
         return element
@@ -292,9 +298,8 @@ def test_container_tree_widget_in_lesson_3(lab, browser):
     notebook = open_notebook(browser, lab, "03_inside_the_container.ipynb", workspace="lesson3")
     notebook.run_all(timeout=300)
     assert notebook.elements(".widget-accordion"), "lesson 3 ran but shows no container tree"
-    notebook.click_text("input/")
-    notebook.click_text("config/")
-    notebook.click_text("hyperparameters.json")
+    for name in ("input/", "config/", "hyperparameters.json"):
+        notebook.click_text(name, within=".widget-accordion")
     viewer = notebook.wait_for_text(".widget-html", "sagemaker_program", 30)
     assert "input/config/hyperparameters.json" in viewer.text
     browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", viewer)
