@@ -18,10 +18,9 @@ from botocore.exceptions import ClientError
 
 from ..container import arguments, environment, layout, process
 from ..container.layout import ContainerRoot
-from . import channels, disk, hints
+from . import channels, disk, frameworks, hints, instances
 from .artifacts import pack, unpack
 from .cloudwatch import LogStream
-from .instances import INSTANCE_TYPES
 from .job import TrainingJob
 from .storage import Storage
 
@@ -47,6 +46,7 @@ class JobRunner:
         self.streamed: list = []  # Pipe and FastFile channels: fed while the script runs
         self._tail: list[str] = []  # the script's last lines, for the FailureReason
         self._muted = False  # set once the job's output is complete
+        self._framework_env: dict[str, str] = {}  # TF_USE_LEGACY_KERAS for a Keras 2 job
 
     # -- the lifecycle -------------------------------------------------------------------
     def run(self) -> None:
@@ -73,6 +73,7 @@ class JobRunner:
         try:
             self.root.create()
             self.log = LogStream(self.logs_client, self.job.name, self.job.folder / "algo-1.log")
+            self._say("\n".join(self._announce()))
             self.job.transition("Downloading")
             downloaded = self._download_inputs()
             if self.job.stop_requested.is_set():
@@ -124,6 +125,16 @@ class JobRunner:
                         "success. Delete only files you wrote (under SM_OUTPUT_DATA_DIR or "
                         "SM_MODEL_DIR) and leave these folders in place.")
         return None
+
+    def _announce(self) -> list[str]:
+        """The log's first lines: the framework asked for and what runs it, the instance."""
+        lines, self._framework_env = frameworks.prepare(self.job.request)
+        instance_type = self.job.request["ResourceConfig"]["InstanceType"]
+        spec = instances.lookup(instance_type)
+        gpus = f", {spec.gpus} GPU{'s' if spec.gpus != 1 else ''}" if spec.gpus else ""
+        lines.append(f"Instance {instance_type}: {spec.vcpus} vCPUs{gpus} ({spec.source}) in "
+                     "SM_NUM_CPUS/SM_NUM_GPUS; the script runs on this machine's CPUs.")
+        return lines
 
     def _say(self, text: str) -> None:
         if self.log:
@@ -212,7 +223,7 @@ class JobRunner:
         data_config = layout.input_data_config(r)
         self.root.write_config(hps, resources, data_config)
         image = r["AlgorithmSpecification"].get("TrainingImage", "")
-        spec = INSTANCE_TYPES[instance_type]
+        spec = instances.lookup(instance_type)
         training_env = environment.training_environment(
             self.root, job_name=self.job.name, hyperparameters=hps, resource_config=resources,
             input_data_config=data_config, num_cpus=spec.vcpus, num_gpus=spec.gpus,
@@ -221,6 +232,7 @@ class JobRunner:
         variables = environment.sm_variables(training_env, self.region)
         variables.update({"AWS_ENDPOINT_URL": self.endpoint_url, "AWS_REGION": self.region,
                           "AWS_DEFAULT_REGION": self.region, **self.credentials})
+        variables.update(self._framework_env)
         variables.update(r.get("Environment") or {})
         env = process.base_environment(self.root, variables)
         argv = process.command(training_env["user_entry_point"],
@@ -287,7 +299,7 @@ class JobRunner:
                 "AlgorithmError: ExecuteUserScriptError:\n"
                 f"ExitCode {proc.returncode}\nErrorMessage \"{error}\"\n"
                 f"Command \"{shlex.join(shown)}\", exit code: {proc.returncode}"
-                + hints.for_script_error(error, self.job.request))
+                + hints.for_script_error(error, self.job.request, "\n".join(self._tail)))
         return "Completed"
 
     def _pump(self, proc: subprocess.Popen) -> None:
