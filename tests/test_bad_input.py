@@ -97,7 +97,8 @@ FAILED = [  # (script, fit inputs (by name), words in the FailureReason)
     ("from sm_tutorial import PipeModeDataset\nPipeModeDataset('train', record_format='TFRecord')\n",
      "train", ["File mode", "SM_CHANNEL_TRAIN", "input_mode='Pipe'"]),
     ("print(1)\n", "missing-prefix", ["No S3 objects found", "upload"]),
-    ("print(1)\n", "missing-bucket", ["No S3 objects found", "bucket exists"]),
+    ("print(1)\n", "missing-bucket", ["Data download failed:Failed to download data. NoSuchBucket (404)",
+                                      "no-such-bucket-anywhere' does not exist"]),
 ]
 
 

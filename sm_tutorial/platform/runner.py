@@ -14,8 +14,6 @@ import time
 import traceback
 from pathlib import Path
 
-from botocore.exceptions import ClientError
-
 from ..container import arguments, environment, layout, process
 from ..container.layout import ContainerRoot
 from . import channels, disk, frameworks, hints, instances
@@ -170,9 +168,9 @@ class JobRunner:
             name, source = channel["ChannelName"], channel["DataSource"]["S3DataSource"]
             mode = layout.channel_mode(channel, r)
             try:
-                objects = channels.channel_objects(self.storage, source)
-            except ClientError:  # NoSuchBucket, or a ManifestFile that is not there
-                objects = []
+                objects = channels.list_channel(self.storage, source, r["RoleArn"])
+            except channels.ChannelUnreadable as error:  # NoSuchBucket, AccessDenied, bad manifest
+                raise JobFailed(f"ClientError: Data download failed:{error}")
             if not objects:
                 uri, bucket = source["S3Uri"], source["S3Uri"].split("/")[2]
                 raise JobFailed(
@@ -308,7 +306,10 @@ class JobRunner:
                 continue
             line = raw.decode("utf-8", errors="replace")
             self._tail = (self._tail + [line.rstrip()])[-20:]
-            self.log.write(line)
+            try:
+                self.log.write(line)
+            except Exception:  # the pipe must be drained whatever the log does, or the script blocks
+                pass
         proc.stdout.close()
 
     def _last_error(self) -> str:
