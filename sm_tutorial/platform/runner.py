@@ -45,6 +45,9 @@ class JobRunner:
         self._tail: list[str] = []  # the script's last lines, for the FailureReason
         self._muted = False  # set once the job's output is complete
         self._framework_env: dict[str, str] = {}  # TF_USE_LEGACY_KERAS for a Keras 2 job
+        # the container root as the log and FailureReason show it: /opt/ml, as on AWS
+        self._root_names = sorted({str(self.root.path), os.path.realpath(self.root.path)},
+                                  key=len, reverse=True)
 
     # -- the lifecycle -------------------------------------------------------------------
     def run(self) -> None:
@@ -56,7 +59,7 @@ class JobRunner:
         finally:  # whatever happened (a full disk too), the job reaches a final status
             try:
                 if reason:
-                    self.job.update(FailureReason=reason[:FAILURE_REASON_LIMIT])
+                    self.job.update(FailureReason=self._as_container(reason)[:FAILURE_REASON_LIMIT])
                 if self.log:
                     self.log.close()
             except Exception:
@@ -134,9 +137,15 @@ class JobRunner:
                      "SM_NUM_CPUS/SM_NUM_GPUS; the script runs on this machine's CPUs.")
         return lines
 
+    def _as_container(self, text: str) -> str:
+        """The job's container root written as /opt/ml, as AWS's logs and reasons show it."""
+        for name in self._root_names:
+            text = text.replace(name, "/opt/ml")
+        return text
+
     def _say(self, text: str) -> None:
         if self.log:
-            for line in text.splitlines():
+            for line in self._as_container(text).splitlines():
                 self.log.write(line)
 
     # -- Downloading ---------------------------------------------------------------------
@@ -307,7 +316,7 @@ class JobRunner:
             line = raw.decode("utf-8", errors="replace")
             self._tail = (self._tail + [line.rstrip()])[-20:]
             try:
-                self.log.write(line)
+                self.log.write(self._as_container(line))
             except Exception:  # the pipe must be drained whatever the log does, or the script blocks
                 pass
         proc.stdout.close()
