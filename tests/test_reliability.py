@@ -129,6 +129,14 @@ def test_no_such_bucket_is_said(sess, source):
     assert "NoSuchBucket (404)" in reason and "No S3 objects found" not in reason
 
 
+def test_checkpoint_bucket_that_does_not_exist(sess, source):
+    est = estimator(sess, source("print(1)\n"), checkpoint_s3_uri="s3://no-such-bucket-ckpt/ckpt")
+    with pytest.raises(Exception):
+        est.fit(logs=False)
+    reason = est.latest_training_job.describe()["FailureReason"]
+    assert reason.startswith("ClientError: Data download failed (checkpoints):") and "NoSuchBucket" in reason
+
+
 @pytest.mark.parametrize("body,words", [
     (b"this is not json", "it is not JSON"),
     (json.dumps({"prefix": "s3://b/p/"}).encode(), "first element"),

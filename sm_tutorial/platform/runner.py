@@ -213,7 +213,10 @@ class JobRunner:
                          f"from {source['S3Uri']}")
         checkpoint = r.get("CheckpointConfig")
         if checkpoint:
-            found = channels.channel_objects(self.storage, {"S3Uri": checkpoint["S3Uri"]})
+            try:
+                found = channels.list_channel(self.storage, {"S3Uri": checkpoint["S3Uri"]}, r["RoleArn"])
+            except channels.ChannelUnreadable as error:
+                raise JobFailed(f"ClientError: Data download failed (checkpoints):{error}")
             channels.download(self.storage, found, self._checkpoint_dir())
         return lines
 
