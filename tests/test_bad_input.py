@@ -43,8 +43,9 @@ def assert_intact(sess, source, baseline):
 REJECTED = [  # (change to a good request, error code, words in the message)
     ({"TrainingJobName": "bad_name!"}, "ValidationException", ["trainingJobName", "base_job_name"]),
     ({"TrainingJobName": "baseline-job"}, "ResourceInUse", ["must be unique", "job_name"]),
-    ({"ResourceConfig": {"InstanceType": "ml.x9.huge", "InstanceCount": 1}}, "ValidationException",
-     ["resourceConfig.instanceType", "ml.m5.xlarge"]),
+    ({"ResourceConfig": {"InstanceType": "ml.banana", "InstanceCount": 1}}, "ValidationException",
+     ["1 validation error detected: Value 'ml.banana' at 'resourceConfig.instanceType' failed to "
+      "satisfy constraint: Member must satisfy enum value set: [", "ml.p2.xlarge", "ml.m5.xlarge"]),
     ({"ResourceConfig": {"InstanceType": "ml.m5.xlarge", "InstanceCount": 3}}, "ValidationException",
      ["instance_count=1"]),
     ({"HyperParameters": {f"k{i}": "1" for i in range(101)}}, "ValidationException", ["maximum is 100"]),
@@ -96,7 +97,8 @@ FAILED = [  # (script, fit inputs (by name), words in the FailureReason)
     ("from sm_tutorial import PipeModeDataset\nPipeModeDataset('train', record_format='TFRecord')\n",
      "train", ["File mode", "SM_CHANNEL_TRAIN", "input_mode='Pipe'"]),
     ("print(1)\n", "missing-prefix", ["No S3 objects found", "upload"]),
-    ("print(1)\n", "missing-bucket", ["No S3 objects found", "bucket exists"]),
+    ("print(1)\n", "missing-bucket", ["Data download failed:Failed to download data. NoSuchBucket (404)",
+                                      "no-such-bucket-anywhere' does not exist"]),
 ]
 
 

@@ -5,6 +5,8 @@ that hard-codes ``/opt/ml/model`` would write outside the job, so this audit hoo
 call with a message that names the variable to use instead.
 """
 import os
+import pathlib
+import re
 import sys
 
 _HINTS = (
@@ -26,6 +28,54 @@ if os.path.exists(_manifest):
     _FASTFILE = _fastfile.load(_manifest)
 
 
+def _refuse(path):
+    variable = next((v for prefix, v in _HINTS if path.startswith(prefix)),
+                    "SM_MODEL_DIR, SM_CHANNEL_<NAME> or SM_OUTPUT_DATA_DIR")
+    if re.fullmatch(r"/opt/ml/input/data/[^/]+_\d+", path):  # a Pipe mode FIFO
+        variable = "SM_INPUT_DIR (Pipe mode FIFOs are $SM_INPUT_DIR/data/<channel>_<epoch>)"
+    raise PermissionError(
+        f"{path}: this script uses a literal /opt/ml path. Read the location from "
+        f"{variable} instead (in this simulation /opt/ml is a folder of the course workspace, "
+        "$SAGEMAKER_BASE_DIR); the same code then works on AWS too.")
+
+
+def _literal(path):
+    if isinstance(path, (str, bytes, os.PathLike)):
+        path = os.fsdecode(path)
+        if path == "/opt/ml" or path.startswith("/opt/ml/"):
+            return path
+    return None
+
+
+# Existence checks have no audit event, and answer False for a literal /opt/ml path: a script
+# polling for /opt/ml/input/data/training_0 would wait until MaxRuntime. Called from the job's
+# own code (not a library probing where it runs), they fail at once instead.
+_CODE = os.path.join(os.path.realpath(os.path.join(os.environ.get("SAGEMAKER_BASE_DIR", "/opt/ml"),
+                                                   "code")), "")
+
+
+def _from_the_script():
+    return os.path.abspath(sys._getframe(2).f_code.co_filename).startswith(_CODE)
+
+
+def _probe(function):
+    def probe(path, *args, **kwargs):
+        literal = _literal(path)
+        if literal and _from_the_script():
+            _refuse(literal)
+        return function(path, *args, **kwargs)
+    probe.__name__, probe.__doc__, probe.__wrapped__ = function.__name__, function.__doc__, function
+    return probe
+
+
+for _module, _names in ((os.path, ("exists", "lexists", "isfile", "isdir")),
+                        (os, ("stat", "lstat", "access"))):
+    for _name in _names:
+        setattr(_module, _name, _probe(getattr(_module, _name)))
+for _name in ("exists", "is_file", "is_dir", "is_fifo"):
+    setattr(pathlib.Path, _name, _probe(getattr(pathlib.Path, _name)))
+
+
 def _hook(event, args):
     if event not in _EVENTS or not args:
         return
@@ -33,16 +83,9 @@ def _hook(event, args):
         entry = _FASTFILE.get(os.path.abspath(os.fspath(args[0])))
         if entry:
             _fastfile.ensure(entry)  # FastFile: fetched on first open
-    paths = [os.fsdecode(a) for a in args[:2] if isinstance(a, (str, bytes, os.PathLike))]
-    path = next((p for p in paths if p == "/opt/ml" or p.startswith("/opt/ml/")), None)
-    if path is None:
-        return
-    variable = next((v for prefix, v in _HINTS if path.startswith(prefix)),
-                    "SM_MODEL_DIR, SM_CHANNEL_<NAME> or SM_OUTPUT_DATA_DIR")
-    raise PermissionError(
-        f"{path}: this script uses a literal /opt/ml path. Read the location from "
-        f"{variable} instead (in this simulation /opt/ml is a folder of the course workspace, "
-        "$SAGEMAKER_BASE_DIR); the same code then works on AWS too.")
+    path = next((p for p in map(_literal, args[:2]) if p), None)
+    if path is not None:
+        _refuse(path)
 
 
 sys.addaudithook(_hook)

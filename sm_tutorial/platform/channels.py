@@ -21,7 +21,7 @@ from pathlib import Path
 
 from botocore.exceptions import ClientError
 
-from .validation import parse_s3_uri
+from .validation import S3_URI, parse_s3_uri
 
 RECORDIO_MAGIC = 0xCED7230A
 CHUNK = 1 << 20
@@ -35,16 +35,67 @@ class S3Object:
     relative: str  # path below the channel folder
 
 
+class ChannelUnreadable(Exception):
+    """S3 refused to list a channel (NoSuchBucket, AccessDenied, ...) or its manifest is bad:
+    the message is the FailureReason's text after 'ClientError: Data download failed:'."""
+
+
+def list_channel(storage, source: dict, role: str) -> list[S3Object]:
+    """``channel_objects``, with S3's refusals and bad manifests said as what they are (an
+    empty list only when the prefix really holds nothing)."""
+    uri = source["S3Uri"]
+    try:
+        return channel_objects(storage, source)
+    except ClientError as error:
+        e = error.response.get("Error", {})
+        code, status = e.get("Code", "Error"), error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        what = f"{code} ({status}): {e.get('Message', '')}".rstrip(": ")
+        if code in ("NoSuchBucket",):
+            fix = f"Create the bucket or fix the S3 URI (bucket '{uri.split('/')[2]}' does not exist)."
+        elif code in ("AccessDenied", "403", "Forbidden"):
+            fix = (f'Grant the role "{role}" s3:ListBucket and s3:GetObject on it, or use a '
+                   "bucket the role can read.")
+        elif source.get("S3DataType") == "ManifestFile" and code in ("NoSuchKey", "404", "NotFound"):
+            fix = "The manifest file, or an object it lists, does not exist: upload it or fix the URI."
+        else:
+            fix = "Check the S3 URI and the role's S3 permissions."
+        raise ChannelUnreadable(f"Failed to download data. {what} (S3 URI {uri}). {fix}") from None
+    except BadManifest as error:
+        raise ChannelUnreadable(f"Failed to download data. The manifest file {uri} is not a "
+                                f"valid manifest: {error}. A manifest is a JSON list: "
+                                '[{"prefix": "s3://bucket/prefix/"}, "relative/key1", ...].') from None
+
+
+class BadManifest(ValueError):
+    """A ManifestFile that is not ``[{"prefix": "s3://..."}, "key", ...]``."""
+
+
+def _manifest(storage, bucket: str, key: str) -> tuple[str, str, list[str]]:
+    body = storage.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    try:
+        manifest = json.loads(body)
+    except ValueError as error:  # not JSON, or not UTF-8
+        raise BadManifest(f"it is not JSON ({error})") from None
+    if not isinstance(manifest, list) or not manifest or not isinstance(manifest[0], dict) \
+            or not isinstance(manifest[0].get("prefix"), str):
+        raise BadManifest('its first element must be {"prefix": "s3://bucket/prefix/"}')
+    if not all(isinstance(item, str) for item in manifest[1:]):
+        raise BadManifest("every element after the first must be a key relative to the prefix")
+    match = S3_URI.fullmatch(manifest[0]["prefix"])
+    if not match:
+        raise BadManifest(f"its prefix {manifest[0]['prefix']!r} is not an s3:// URI")
+    return match.group(2), match.group(3), manifest[1:]
+
+
 def channel_objects(storage, source: dict) -> list[S3Object]:
     """The objects a channel reads: everything under an S3Prefix, or what a ManifestFile lists
     (``[{"prefix": "s3://bucket/p/"}, "rel/a", "rel/b", ...]``), in the order AWS uses."""
     uri = source["S3Uri"]
     if source.get("S3DataType", "S3Prefix") == "ManifestFile":
         bucket, key = parse_s3_uri(uri, "s3Uri")
-        manifest = json.loads(storage.s3.get_object(Bucket=bucket, Key=key)["Body"].read())
-        prefix_bucket, prefix = parse_s3_uri(manifest[0]["prefix"], "manifest prefix")
+        prefix_bucket, prefix, relatives = _manifest(storage, bucket, key)
         objects = []
-        for relative in manifest[1:]:
+        for relative in relatives:
             head = storage.s3.head_object(Bucket=prefix_bucket, Key=prefix + relative)
             objects.append(S3Object(prefix_bucket, prefix + relative, head["ContentLength"], relative))
         return objects

@@ -6,6 +6,7 @@ from pathlib import Path
 import time
 
 LOG_GROUP = "/aws/sagemaker/TrainingJobs"
+MAX_PENDING = 50_000  # events kept for a retry while PutLogEvents fails
 
 
 class LogStream:
@@ -25,6 +26,7 @@ class LogStream:
         self.client.create_log_stream(logGroupName=LOG_GROUP, logStreamName=self.name)
         self._copy = copy_to.open("a", encoding="utf-8") if copy_to else None
         self.copy_error: OSError | None = None  # the disk refused the copy: CloudWatch goes on
+        self.send_error: Exception | None = None  # the first PutLogEvents that failed
 
     def write(self, line: str) -> None:
         if not line.strip():
@@ -49,9 +51,17 @@ class LogStream:
                 return
             events, self._pending = self._pending, []
             self._last_flush = time.time()
-            for start in range(0, len(events), 5000):
-                self.client.put_log_events(logGroupName=LOG_GROUP, logStreamName=self.name,
-                                           logEvents=events[start:start + 5000])
+            sent = 0
+            try:
+                for sent in range(0, len(events), 5000):
+                    self.client.put_log_events(logGroupName=LOG_GROUP, logStreamName=self.name,
+                                               logEvents=events[sent:sent + 5000])
+                sent = len(events)
+            except Exception as error:  # CloudWatch refused or is gone: never stop the output
+                self.send_error = self.send_error or error
+                # retried at the next flush; past the cap the oldest are dropped (the copy on
+                # disk keeps every line)
+                self._pending = (events[sent:] + self._pending)[-MAX_PENDING:]
 
     def close(self) -> None:
         try:

@@ -8,6 +8,7 @@ import re
 from typing import Any, Mapping
 
 from ..container.layout import channel_mode
+from . import frameworks
 
 PREFIX = "\nHint (sm-tutorial): "
 
@@ -21,8 +22,8 @@ def _channels(request: Mapping[str, Any]) -> dict[str, str]:
     return {c["ChannelName"]: channel_mode(c, request) for c in request.get("InputDataConfig") or []}
 
 
-def for_script_error(error_line: str, request: Mapping[str, Any]) -> str:
-    """A hint for the script's last error line, or ''."""
+def for_script_error(error_line: str, request: Mapping[str, Any], tail: str = "") -> str:
+    """A hint for the script's last error line (and its last lines of output), or ''."""
     channels = _channels(request)
     missing = re.search(r"KeyError: '(SM_CHANNEL_[^']+)'", error_line)
     if missing:
@@ -34,6 +35,9 @@ def for_script_error(error_line: str, request: Mapping[str, Any]) -> str:
         return (PREFIX + f"channel '{piped[0]}' is in Pipe mode: there is no folder of files, only "
                 f"the FIFOs {piped[0]}_0, {piped[0]}_1, ... Read them (PipeModeDataset), or use "
                 "input_mode='File'.")
+    keras = frameworks.keras3_hint(request, tail or error_line)
+    if keras:
+        return PREFIX + keras
     if "ModuleNotFoundError" in error_line:
         return (PREFIX + "the job's container has its own packages: list what the script imports "
                 "in requirements.txt inside source_dir.")

@@ -1,6 +1,7 @@
 """One training job's record: the request, and the status AWS reports for it."""
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import os
@@ -61,6 +62,7 @@ class TrainingJob:
         self.finished = threading.Event()
         self.save_error: OSError | None = None  # the first save the disk refused
         self._lock = threading.Lock()
+        self._save_lock = threading.Lock()  # description.json: written by one thread at a time
         now = time.time()
         self._state: dict[str, Any] = {
             "CreationTime": now, "LastModifiedTime": now,
@@ -81,7 +83,7 @@ class TrainingJob:
         job.request = json.loads((folder / "request.json").read_text())
         job.name = job.request["TrainingJobName"]
         job.arn = job_arn(region, job.name)
-        job.folder, job._lock = folder, threading.Lock()
+        job.folder, job._lock, job._save_lock = folder, threading.Lock(), threading.Lock()
         tags = folder / "tags.json"  # AddTags/DeleteTags since the create
         job.tags = json.loads(tags.read_text()) if tags.exists() else list(job.request.get("Tags") or [])
         job.stop_requested, job.finished = threading.Event(), threading.Event()
@@ -143,9 +145,11 @@ class TrainingJob:
                 seconds = max(1, int(round(now - start)))
                 self._state.update(TrainingEndTime=now, TrainingTimeInSeconds=seconds,
                                    BillableTimeInSeconds=seconds)
-        self._save()
-        if primary in TERMINAL:
-            self.finished.set()
+        try:
+            self._save()
+        finally:  # whatever saving does, an ended job is finished for wait_all and cleanup
+            if primary in TERMINAL:
+                self.finished.set()
 
     def update(self, **fields: Any) -> None:
         with self._lock:
@@ -196,11 +200,14 @@ class TrainingJob:
         """Keep description.json beside the job's container root, for learners to inspect.
         A disk that is full or read-only must not stop the job: the state in memory (what
         DescribeTrainingJob answers) is already updated; the runner fails the job, saying why."""
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            tmp = self.folder / "description.json.tmp"
-            tmp.write_text(json.dumps(self.describe(), indent=1, default=str))
-            tmp.replace(self.folder / "description.json")
-        except OSError as error:
-            if self.save_error is None:
-                self.save_error = error
+        with self._save_lock:  # one writer at a time, each with the state as it is then
+            tmp = self.folder / f"description.json.{os.getpid()}.{threading.get_ident()}.tmp"
+            try:
+                self.folder.mkdir(parents=True, exist_ok=True)
+                tmp.write_text(json.dumps(self.describe(), indent=1, default=str))
+                os.replace(tmp, self.folder / "description.json")
+            except OSError as error:
+                if self.save_error is None:
+                    self.save_error = error
+                with contextlib.suppress(OSError):
+                    tmp.unlink(missing_ok=True)

@@ -14,14 +14,11 @@ import time
 import traceback
 from pathlib import Path
 
-from botocore.exceptions import ClientError
-
 from ..container import arguments, environment, layout, process
 from ..container.layout import ContainerRoot
-from . import channels, disk, hints
+from . import channels, disk, frameworks, hints, instances
 from .artifacts import pack, unpack
 from .cloudwatch import LogStream
-from .instances import INSTANCE_TYPES
 from .job import TrainingJob
 from .storage import Storage
 
@@ -47,6 +44,10 @@ class JobRunner:
         self.streamed: list = []  # Pipe and FastFile channels: fed while the script runs
         self._tail: list[str] = []  # the script's last lines, for the FailureReason
         self._muted = False  # set once the job's output is complete
+        self._framework_env: dict[str, str] = {}  # TF_USE_LEGACY_KERAS for a Keras 2 job
+        # the container root as the log and FailureReason show it: /opt/ml, as on AWS
+        self._root_names = sorted({str(self.root.path), os.path.realpath(self.root.path)},
+                                  key=len, reverse=True)
 
     # -- the lifecycle -------------------------------------------------------------------
     def run(self) -> None:
@@ -58,7 +59,7 @@ class JobRunner:
         finally:  # whatever happened (a full disk too), the job reaches a final status
             try:
                 if reason:
-                    self.job.update(FailureReason=reason[:FAILURE_REASON_LIMIT])
+                    self.job.update(FailureReason=self._as_container(reason)[:FAILURE_REASON_LIMIT])
                 if self.log:
                     self.log.close()
             except Exception:
@@ -73,6 +74,7 @@ class JobRunner:
         try:
             self.root.create()
             self.log = LogStream(self.logs_client, self.job.name, self.job.folder / "algo-1.log")
+            self._say("\n".join(self._announce()))
             self.job.transition("Downloading")
             downloaded = self._download_inputs()
             if self.job.stop_requested.is_set():
@@ -125,9 +127,25 @@ class JobRunner:
                         "SM_MODEL_DIR) and leave these folders in place.")
         return None
 
+    def _announce(self) -> list[str]:
+        """The log's first lines: the framework asked for and what runs it, the instance."""
+        lines, self._framework_env = frameworks.prepare(self.job.request)
+        instance_type = self.job.request["ResourceConfig"]["InstanceType"]
+        spec = instances.lookup(instance_type)
+        gpus = f", {spec.gpus} GPU{'s' if spec.gpus != 1 else ''}" if spec.gpus else ""
+        lines.append(f"Instance {instance_type}: {spec.vcpus} vCPUs{gpus} ({spec.source}) in "
+                     "SM_NUM_CPUS/SM_NUM_GPUS; the script runs on this machine's CPUs.")
+        return lines
+
+    def _as_container(self, text: str) -> str:
+        """The job's container root written as /opt/ml, as AWS's logs and reasons show it."""
+        for name in self._root_names:
+            text = text.replace(name, "/opt/ml")
+        return text
+
     def _say(self, text: str) -> None:
         if self.log:
-            for line in text.splitlines():
+            for line in self._as_container(text).splitlines():
                 self.log.write(line)
 
     # -- Downloading ---------------------------------------------------------------------
@@ -159,9 +177,9 @@ class JobRunner:
             name, source = channel["ChannelName"], channel["DataSource"]["S3DataSource"]
             mode = layout.channel_mode(channel, r)
             try:
-                objects = channels.channel_objects(self.storage, source)
-            except ClientError:  # NoSuchBucket, or a ManifestFile that is not there
-                objects = []
+                objects = channels.list_channel(self.storage, source, r["RoleArn"])
+            except channels.ChannelUnreadable as error:  # NoSuchBucket, AccessDenied, bad manifest
+                raise JobFailed(f"ClientError: Data download failed:{error}")
             if not objects:
                 uri, bucket = source["S3Uri"], source["S3Uri"].split("/")[2]
                 raise JobFailed(
@@ -195,7 +213,10 @@ class JobRunner:
                          f"from {source['S3Uri']}")
         checkpoint = r.get("CheckpointConfig")
         if checkpoint:
-            found = channels.channel_objects(self.storage, {"S3Uri": checkpoint["S3Uri"]})
+            try:
+                found = channels.list_channel(self.storage, {"S3Uri": checkpoint["S3Uri"]}, r["RoleArn"])
+            except channels.ChannelUnreadable as error:
+                raise JobFailed(f"ClientError: Data download failed (checkpoints):{error}")
             channels.download(self.storage, found, self._checkpoint_dir())
         return lines
 
@@ -212,7 +233,7 @@ class JobRunner:
         data_config = layout.input_data_config(r)
         self.root.write_config(hps, resources, data_config)
         image = r["AlgorithmSpecification"].get("TrainingImage", "")
-        spec = INSTANCE_TYPES[instance_type]
+        spec = instances.lookup(instance_type)
         training_env = environment.training_environment(
             self.root, job_name=self.job.name, hyperparameters=hps, resource_config=resources,
             input_data_config=data_config, num_cpus=spec.vcpus, num_gpus=spec.gpus,
@@ -221,6 +242,7 @@ class JobRunner:
         variables = environment.sm_variables(training_env, self.region)
         variables.update({"AWS_ENDPOINT_URL": self.endpoint_url, "AWS_REGION": self.region,
                           "AWS_DEFAULT_REGION": self.region, **self.credentials})
+        variables.update(self._framework_env)
         variables.update(r.get("Environment") or {})
         env = process.base_environment(self.root, variables)
         argv = process.command(training_env["user_entry_point"],
@@ -287,7 +309,7 @@ class JobRunner:
                 "AlgorithmError: ExecuteUserScriptError:\n"
                 f"ExitCode {proc.returncode}\nErrorMessage \"{error}\"\n"
                 f"Command \"{shlex.join(shown)}\", exit code: {proc.returncode}"
-                + hints.for_script_error(error, self.job.request))
+                + hints.for_script_error(error, self.job.request, "\n".join(self._tail)))
         return "Completed"
 
     def _pump(self, proc: subprocess.Popen) -> None:
@@ -296,7 +318,10 @@ class JobRunner:
                 continue
             line = raw.decode("utf-8", errors="replace")
             self._tail = (self._tail + [line.rstrip()])[-20:]
-            self.log.write(line)
+            try:
+                self.log.write(self._as_container(line))
+            except Exception:  # the pipe must be drained whatever the log does, or the script blocks
+                pass
         proc.stdout.close()
 
     def _last_error(self) -> str:
