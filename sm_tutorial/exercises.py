@@ -96,6 +96,10 @@ class Exercise:
         except NotYet as problem:
             print(f"Not yet ({self.title}): {problem}")
             return False
+        except Exception as error:  # an answer the checker could not even read: no traceback
+            print(f"Not yet ({self.title}): checking your answer raised {type(error).__name__}: "
+                  f"{error}. Compare your answer with .hint().")
+            return False
         print(f"Correct ({self.title}): {praise}")
         return True
 

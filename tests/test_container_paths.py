@@ -61,3 +61,14 @@ def test_libraries_may_still_probe_opt_ml(sess, source):
         """))
     est.fit(logs=False)
     assert est.latest_training_job.describe()["TrainingJobStatus"] == "Completed"
+
+
+def test_the_guard_keeps_rmtree_symlink_safe(sess, source):
+    """Wrapping os.stat/lstat must not switch shutil.rmtree to its path-walking fallback."""
+    est = estimator(sess, source("""
+        import os, shutil
+        print("fd-safe rmtree:", shutil.rmtree.avoids_symlink_attacks, flush=True)
+        """))
+    est.fit(logs=False)
+    log = (sm_tutorial.job_root(est.latest_training_job.name).parent.parent / "algo-1.log").read_text()
+    assert "fd-safe rmtree: True" in log, log[-2000:]

@@ -70,6 +70,18 @@ def test_blank_is_contagious_and_every_check_says_not_yet(capsys, sess):
 
 
 # -- lesson 0 ------------------------------------------------------------------------------
+def test_a_check_that_cannot_read_the_answer_says_not_yet_without_a_traceback(capsys):
+    from sm_tutorial.exercises import Exercise
+
+    def checker(c):
+        return f"C={float(c)}"  # a learner's "half" makes this raise ValueError
+    q = Exercise("C", checker, hint="a number", solution="0.5")
+    assert q.check("half") is False
+    out = capsys.readouterr().out
+    assert out.startswith("Not yet (C): checking your answer raised ValueError") and "hint" in out
+    assert q.check("0.5") is True
+
+
 def test_lesson0_q1_refuses_a_wrong_place(capsys):
     answer = dict(lesson0.WHERE, **{"pip install -r requirements.txt": "kernel"})
     refused(capsys, lesson0.q1, answer, words=["pip install"])

@@ -3,12 +3,17 @@ session or process group, as when AWS tears the container down; fit() does not w
 import os
 import re
 import signal
+import sys
 
 import pytest
 
 import sm_tutorial
 from conftest import estimator
 from test_faults import alive
+
+# The subreaper and the /proc reads these tests rely on are Linux's; elsewhere the launcher
+# falls back to the process group, which cannot catch a setsid() daemon.
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux subreaper and /proc")
 
 DAEMONS = """
 import os, signal, subprocess, sys, time

@@ -171,3 +171,12 @@ def test_stop_racing_the_runner(sess, source, endpoint):
         d = client.describe_training_job(TrainingJobName=name)
         assert d["TrainingJobStatus"] in ("Stopped", "Completed"), d.get("FailureReason")
         assert "FailureReason" not in d and job.save_error is None
+
+
+@pytest.mark.parametrize("text", ['{"pid": 12', "", '["not", "a", "record"]'])
+def test_a_half_written_process_record_does_not_stop_the_next_endpoint(tmp_path, text):
+    """A kernel killed while writing process.json: the next endpoint starts, trusts no PID."""
+    from sm_tutorial.platform.orphans import stop_orphan
+    (tmp_path / "process.json").write_text(text)
+    assert stop_orphan(tmp_path) is False
+    assert not (tmp_path / "process.json").exists()

@@ -71,7 +71,12 @@ def _probe(function):
 for _module, _names in ((os.path, ("exists", "lexists", "isfile", "isdir")),
                         (os, ("stat", "lstat", "access"))):
     for _name in _names:
-        setattr(_module, _name, _probe(getattr(_module, _name)))
+        _original = getattr(_module, _name)
+        setattr(_module, _name, _probe(_original))
+        for _supports in (os.supports_dir_fd, os.supports_fd, os.supports_follow_symlinks,
+                          os.supports_effective_ids):
+            if _original in _supports:  # shutil.rmtree keeps its symlink-safe fd walk
+                _supports.add(getattr(_module, _name))
 for _name in ("exists", "is_file", "is_dir", "is_fifo"):
     setattr(pathlib.Path, _name, _probe(getattr(pathlib.Path, _name)))
 

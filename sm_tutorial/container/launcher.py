@@ -14,7 +14,6 @@ Signals: SIGTERM (StopTrainingJob, MaxRuntime) is passed to every process of the
 those still running GRACE_SECONDS later get SIGKILL; SIGUSR1 (an orphaned job) is SIGKILL for
 all at once. The launcher exits as the script did (same code, or the same signal).
 """
-import ctypes
 import os
 import signal
 import subprocess
@@ -28,9 +27,10 @@ def become_subreaper() -> bool:
     if not sys.platform.startswith("linux"):
         return False
     try:
+        import ctypes  # inside: a Python built without _ctypes still runs jobs (no subreaper)
         libc = ctypes.CDLL(None, use_errno=True)
         return libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
-    except (OSError, AttributeError):
+    except (ImportError, OSError, AttributeError):
         return False
 
 

@@ -17,8 +17,12 @@ def stop_orphan(job_folder: Path) -> bool:
     pid_file = job_folder / "process.json"
     if not pid_file.exists():
         return False
-    record = json.loads(pid_file.read_text())
-    pid_file.unlink()
+    try:
+        record = json.loads(pid_file.read_text())
+        pid_file.unlink()
+    except (OSError, ValueError):
+        pid_file.unlink(missing_ok=True)  # unreadable: no PID can be trusted
+        return False
     try:
         if os.readlink(f"/proc/{record['pid']}/cwd") != record["code"]:
             return False
@@ -29,7 +33,7 @@ def stop_orphan(job_folder: Path) -> bool:
         if _running(record["pid"]):
             os.killpg(record["pid"], signal.SIGKILL)
         return True
-    except (OSError, KeyError):
+    except (OSError, KeyError, TypeError):
         return False  # gone already, or not ours, or no /proc (macOS): nothing to do
 
 

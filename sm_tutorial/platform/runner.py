@@ -17,7 +17,7 @@ from pathlib import Path
 from ..container import arguments, environment, layout, process
 from ..container.layout import ContainerRoot
 from . import channels, disk, frameworks, hints, instances
-from .artifacts import pack, unpack
+from .artifacts import UnsafeMember, pack, unpack
 from .cloudwatch import LogStream
 from .job import TrainingJob
 from .storage import Storage
@@ -166,11 +166,16 @@ class JobRunner:
             raise JobFailed(f"ClientError: could not fetch the source code from {submit}: {error}")
         try:
             unpack(archive, self.root.code)
-        except (tarfile.TarError, OSError) as error:
+        except UnsafeMember as error:
             raise JobFailed(f"ClientError: the source archive {submit} has a member that would "
-                            f"land outside /opt/ml/code ({type(error).__name__}: {error}); nothing "
-                            "was extracted outside the job. Remove absolute paths, '..' and "
-                            "links pointing out of source_dir.")
+                            f"land outside /opt/ml/code or is no plain file ({error}); nothing was "
+                            "extracted outside the job. Remove "
+                            "absolute paths, '..', device files and links pointing out of source_dir.")
+        except (tarfile.TarError, OSError) as error:
+            raise JobFailed(disk.failure(error, "The source code could not be unpacked.") or
+                            f"ClientError: the source archive {submit} could not be unpacked into "
+                            f"/opt/ml/code ({type(error).__name__}: {error}). Check that source_dir "
+                            "packs into a valid tar.gz.")
         archive.unlink()
         lines = []
         for channel in r.get("InputDataConfig") or []:
@@ -284,7 +289,9 @@ class JobRunner:
                 (self.job.folder / "fastfile.json").write_text(json.dumps(fastfile))
             proc = process.start(self.root, argv, env, self.stop_grace_seconds)
             pid_file = self.job.folder / "process.json"  # lets a later endpoint stop an orphan
-            pid_file.write_text(json.dumps({"pid": proc.pid, "code": str(self.root.code)}))
+            pid_tmp = pid_file.with_suffix(".json.tmp")  # atomic: a kill mid-write leaves no half file
+            pid_tmp.write_text(json.dumps({"pid": proc.pid, "code": str(self.root.code)}))
+            os.replace(pid_tmp, pid_file)
             reader = threading.Thread(target=self._pump, args=(proc,), daemon=True)
             reader.start()
             outcome = self._supervise(proc, deadline)
