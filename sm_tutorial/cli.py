@@ -173,6 +173,30 @@ def cmd_train(args) -> int:
     return 0
 
 
+def cmd_image(args) -> int:
+    """sm-tutorial image add NAME FOLDER | list | remove NAME: bring your own image."""
+    from .platform import images
+    workspace = settings.workspace()
+    try:
+        if args.action == "add":
+            print(f"Registering {args.folder} as image {args.name} (installing requirements.txt "
+                  "if any)...", file=sys.stderr, flush=True)
+            print(images.add(workspace, args.name, Path(args.folder)))
+        elif args.action == "remove":
+            images.remove(workspace, args.name)
+            print(f"Removed image {args.name}.")
+        else:
+            names = images.names(workspace)
+            for name in names:
+                print(f"{name:<30} {images.uri(name)}")
+            if not names:
+                print("No images yet: sm-tutorial image add NAME FOLDER registers one.")
+    except images.ImageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="sm-tutorial", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -212,6 +236,15 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("logs", help="print a job's logs")
     p.add_argument("job")
     p.set_defaults(func=cmd_logs)
+    p = sub.add_parser("image", help="bring your own image: a folder with an executable train")
+    actions = p.add_subparsers(dest="action", required=True)
+    a = actions.add_parser("add", help="register FOLDER as image NAME; prints its ECR-style URI")
+    a.add_argument("name")
+    a.add_argument("folder")
+    actions.add_parser("list", help="the registered images and their URIs")
+    a = actions.add_parser("remove", help="unregister image NAME")
+    a.add_argument("name")
+    p.set_defaults(func=cmd_image)
     args = parser.parse_args(argv)
     return args.func(args) or 0
 

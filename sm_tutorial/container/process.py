@@ -84,11 +84,18 @@ def install_requirements(root: ContainerRoot, env: Mapping[str, str]) -> Path | 
     requirements = root.code / "requirements.txt"
     if not requirements.exists():
         return None
-    target = root.path.parent / "packages"
+    return pip_install(requirements, root.path.parent / "packages", env)
+
+
+def pip_install(requirements: Path, target: Path, env: Mapping[str, str],
+                find_links: Path | None = None) -> Path:
+    """``pip install -r requirements --target target`` (with ``find_links``: offline, from the
+    wheels in that folder only). Returns ``target``; raises CalledProcessError with pip's output."""
+    offline = ["--no-index", "--find-links", str(find_links)] if find_links else []
     done = subprocess.run(
         [sys.executable, "-m", "pip", "install", "--disable-pip-version-check", "--no-input",
-         "--target", str(target), "-r", "requirements.txt"],
-        cwd=root.code, env=dict(env), capture_output=True, text=True)
+         *offline, "--target", str(target), "-r", requirements.name],
+        cwd=requirements.parent, env=dict(env), capture_output=True, text=True)
     if done.returncode != 0:
         raise subprocess.CalledProcessError(done.returncode, done.args, done.stdout, done.stderr)
     return target

@@ -11,7 +11,7 @@ import logging
 import uuid
 from typing import Any
 
-from . import shapes
+from . import images, shapes
 from .errors import ApiError
 from .service import TrainingService
 
@@ -46,6 +46,8 @@ def dispatch(service: TrainingService, target: str, body: bytes) -> tuple[int, d
         except ValueError:
             raise ApiError("SerializationException", "The request body is not valid JSON.")
         shapes.check_request(action, request)  # types, patterns, enums, limits: AWS's model
+        if action == "CreateTrainingJob":  # an image of our ECR that is not registered
+            images.check_request(service.jobs_dir.parent, request)
         result = getattr(service, _snake(action))(request)
         return 200, headers, json.dumps(result).encode()
     except ApiError as error:

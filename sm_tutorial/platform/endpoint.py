@@ -18,7 +18,7 @@ from moto.moto_server.werkzeug_app import (DomainDispatcherApplication, MotoRequ
 from werkzeug.serving import make_server
 
 from .. import settings
-from . import api, shapes
+from . import api, images, shapes
 from .service import TrainingService
 
 LOOPBACK = "127.0.0.1"
@@ -69,6 +69,8 @@ class Endpoint:
                                list(headers.items()) + [("Content-Length", str(len(payload)))])
                 return [payload]
             environ["wsgi.input"] = io.BytesIO(body)  # moto reads it next
+        if images.is_ecr_request(target):  # moto's ECR shows the images registered on disk
+            images.sync_ecr(self.workspace, self.region)
         return self._moto(environ, start_response)
 
     def start(self) -> "Endpoint":

@@ -8,15 +8,16 @@ import posixpath
 import shlex
 import signal
 import subprocess
+import sys
 import tarfile
 import threading
 import time
 import traceback
 from pathlib import Path
 
-from ..container import arguments, environment, layout, process
+from ..container import arguments, layout, process
 from ..container.layout import ContainerRoot
-from . import channels, disk, frameworks, hints, instances
+from . import channels, commands, disk, frameworks, hints, images, instances
 from .artifacts import UnsafeMember, pack, unpack
 from .cloudwatch import LogStream
 from .job import TrainingJob
@@ -45,6 +46,8 @@ class JobRunner:
         self._tail: list[str] = []  # the script's last lines, for the FailureReason
         self._muted = False  # set once the job's output is complete
         self._framework_env: dict[str, str] = {}  # TF_USE_LEGACY_KERAS for a Keras 2 job
+        self.image = images.lookup(job.folder.parent.parent,  # a registered image's folder
+                                   job.request["AlgorithmSpecification"].get("TrainingImage", ""))
         # the container root as the log and FailureReason show it: /opt/ml, as on AWS
         self._root_names = sorted({str(self.root.path), os.path.realpath(self.root.path)},
                                   key=len, reverse=True)
@@ -130,6 +133,9 @@ class JobRunner:
     def _announce(self) -> list[str]:
         """The log's first lines: the framework asked for and what runs it, the instance."""
         lines, self._framework_env = frameworks.prepare(self.job.request)
+        if self.image is not None:  # bring your own image: its own program, not a framework's
+            lines = [f"Image {self.image.name} (sm-tutorial image add): its train runs here, "
+                     f"with this machine's interpreters (local Python {sys.version.split()[0]})."]
         instance_type = self.job.request["ResourceConfig"]["InstanceType"]
         spec = instances.lookup(instance_type)
         gpus = f", {spec.gpus} GPU{'s' if spec.gpus != 1 else ''}" if spec.gpus else ""
@@ -152,14 +158,19 @@ class JobRunner:
     def _download_inputs(self) -> list[str]:
         """Fetch the code and every channel; returns a line per channel for the log."""
         r = self.job.request
-        hps = r.get("HyperParameters", {})
-        sm = arguments.sagemaker_hyperparameters(hps)
-        submit = sm.get("sagemaker_submit_directory")
-        if not submit or not sm.get("sagemaker_program"):
+        submit = arguments.sagemaker_hyperparameters(r.get("HyperParameters", {})).get(
+            "sagemaker_submit_directory")
+        if commands.kind(r, self.image) is None:
             raise JobFailed(
-                "AlgorithmError: this simulation runs script-mode jobs: give the estimator an "
-                "entry_point (and source_dir), so the SDK sends sagemaker_program and "
-                "sagemaker_submit_directory.")
+                "AlgorithmError: this simulation runs script-mode jobs, containers with a "
+                "ContainerEntrypoint and images registered with sm-tutorial image add: give the "
+                "estimator an entry_point (and source_dir), so the SDK sends sagemaker_program "
+                "and sagemaker_submit_directory, or a container_entry_point.")
+        if submit:
+            self._fetch_code(submit)
+        return self._fetch_channels()
+
+    def _fetch_code(self, submit: str) -> None:
         try:
             archive = self.storage.download(submit, self.job.folder / "sourcedir.tar.gz")
         except Exception as error:
@@ -177,7 +188,9 @@ class JobRunner:
                             f"/opt/ml/code ({type(error).__name__}: {error}). Check that source_dir "
                             "packs into a valid tar.gz.")
         archive.unlink()
-        lines = []
+
+    def _fetch_channels(self) -> list[str]:
+        r, lines = self.job.request, []
         for channel in r.get("InputDataConfig") or []:
             name, source = channel["ChannelName"], channel["DataSource"]["S3DataSource"]
             mode = layout.channel_mode(channel, r)
@@ -230,55 +243,33 @@ class JobRunner:
         return self.root.path / Path(local).relative_to("/opt/ml")  # validated: under /opt/ml
 
     # -- Training ------------------------------------------------------------------------
-    def _environment(self) -> tuple[list[str], dict[str, str]]:
-        r = self.job.request
-        hps = r.get("HyperParameters", {})
-        instance_type = r["ResourceConfig"]["InstanceType"]
-        resources = layout.resource_config(instance_type)
-        data_config = layout.input_data_config(r)
-        self.root.write_config(hps, resources, data_config)
-        image = r["AlgorithmSpecification"].get("TrainingImage", "")
-        spec = instances.lookup(instance_type)
-        training_env = environment.training_environment(
-            self.root, job_name=self.job.name, hyperparameters=hps, resource_config=resources,
-            input_data_config=data_config, num_cpus=spec.vcpus, num_gpus=spec.gpus,
-            framework_module="sagemaker_tensorflow_container.training:main"
-            if "tensorflow" in image else None)
-        variables = environment.sm_variables(training_env, self.region)
-        variables.update({"AWS_ENDPOINT_URL": self.endpoint_url, "AWS_REGION": self.region,
-                          "AWS_DEFAULT_REGION": self.region, **self.credentials})
-        variables.update(self._framework_env)
-        variables.update(r.get("Environment") or {})
-        env = process.base_environment(self.root, variables)
-        argv = process.command(training_env["user_entry_point"],
-                               arguments.to_cmd_args(training_env["hyperparameters"]))
-        return argv, env
+    def _command(self) -> commands.Command:
+        platform_env = {"AWS_ENDPOINT_URL": self.endpoint_url, "AWS_REGION": self.region,
+                        "AWS_DEFAULT_REGION": self.region, **self.credentials, **self._framework_env}
+        try:
+            command = commands.build(self.root, self.job.request, job_name=self.job.name,
+                                     job_arn=self.job.arn, region=self.region,
+                                     platform_env=platform_env, image_folder=self.image)
+            problem = process.unpassable(command.argv, command.env)
+            if problem:
+                raise commands.CommandError(f"AlgorithmError: framework error: {problem}")
+            if command.kind == "script":
+                commands.check_script(self.root, command)
+        except commands.CommandError as error:
+            raise JobFailed(str(error))
+        return command
 
     def _train(self, deadline: float) -> str:
-        argv, env = self._environment()
-        problem = process.unpassable(argv, env)
-        if problem:
-            raise JobFailed(f"AlgorithmError: framework error: {problem}")
-        program = argv[1]
-        if not (self.root.code / program).is_file():
-            found = sorted(p.name for p in self.root.code.iterdir())[:10]
-            raise JobFailed(f"AlgorithmError: entry point {program!r} is not in source_dir "
-                            f"(found: {', '.join(found) or 'nothing'}). Check entry_point and "
-                            "source_dir.")
-        try:
-            packages = process.install_requirements(self.root, env)
-        except subprocess.CalledProcessError as error:
-            last = (error.stderr or error.stdout or "").strip().splitlines()[-3:]
-            self._say("pip install -r requirements.txt failed:\n" + "\n".join(last))
-            raise JobFailed("AlgorithmError: InstallRequirementsError: pip could not install "
-                            "code/requirements.txt: " + " ".join(last) +
-                            " Check the package names and versions in requirements.txt.")
+        command = self._command()
+        argv, env, shown = command.argv, command.env, command.shown
+        packages = self._install_requirements(env) if command.kind == "script" else None
         if self.job.stop_requested.is_set():
             return "Stopped"  # stopped while requirements were installing: never start the script
-        paths = [str(process.bootstrap(self.root))] + ([str(packages)] if packages else [])
-        env["PYTHONPATH"] = os.pathsep.join(paths)
-        shown = ["python", *argv[1:]]
-        self._say("Invoking script with the following command:\n\n" + shlex.join(shown) + "\n")
+        if command.kind == "script":
+            paths = [str(process.bootstrap(self.root))] + ([str(packages)] if packages else [])
+            env["PYTHONPATH"] = os.pathsep.join(paths)
+        self._say(("Invoking script" if command.kind == "script" else "Starting the container")
+                  + " with the following command:\n\n" + shlex.join(shown) + "\n")
         proc = None
         try:
             for channel in self.streamed:
@@ -310,6 +301,8 @@ class JobRunner:
             return outcome
         if proc.returncode == 137 or proc.returncode == -signal.SIGKILL:
             raise JobFailed(OUT_OF_MEMORY)
+        if proc.returncode != 0 and command.kind != "script":
+            raise JobFailed(commands.exit_failure(command, proc.returncode, self._last_error()))
         if proc.returncode != 0:
             error = self._last_error()
             raise JobFailed(
@@ -318,6 +311,16 @@ class JobRunner:
                 f"Command \"{shlex.join(shown)}\", exit code: {proc.returncode}"
                 + hints.for_script_error(error, self.job.request, "\n".join(self._tail)))
         return "Completed"
+
+    def _install_requirements(self, env: dict[str, str]) -> Path | None:
+        try:
+            return process.install_requirements(self.root, env)
+        except subprocess.CalledProcessError as error:
+            last = (error.stderr or error.stdout or "").strip().splitlines()[-3:]
+            self._say("pip install -r requirements.txt failed:\n" + "\n".join(last))
+            raise JobFailed("AlgorithmError: InstallRequirementsError: pip could not install "
+                            "code/requirements.txt: " + " ".join(last) +
+                            " Check the package names and versions in requirements.txt.")
 
     def _pump(self, proc: subprocess.Popen) -> None:
         for raw in iter(proc.stdout.readline, b""):
