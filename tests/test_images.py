@@ -88,6 +88,16 @@ def test_entrypoint_naming_a_missing_program(sess, endpoint, program, words):
         assert word in described["FailureReason"]
 
 
+def test_entrypoint_that_exits_non_zero(sess, endpoint):
+    sess.sagemaker_client.create_training_job(**request(
+        "entrypoint-exit", ContainerEntrypoint=["/bin/bash", "-c", "echo 'ValueError: boom' >&2; exit 3"]))
+    described = ended(endpoint, sess, "entrypoint-exit")
+    assert described["TrainingJobStatus"] == "Failed"
+    reason = described["FailureReason"]
+    assert reason.startswith("AlgorithmError: See job logs") and "exited with code 3" in reason
+    assert "ValueError: boom" in reason and "ExecuteUserScriptError" not in reason  # no toolkit
+
+
 # -- bring your own image ------------------------------------------------------------------------
 def tiny_wheel(folder):
     """A one-module wheel, so requirements.txt installs offline from the image folder."""
