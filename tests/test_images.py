@@ -218,3 +218,20 @@ def test_image_remove_of_an_unknown_name(capsys):
     from sm_tutorial.cli import main
     assert main(["image", "remove", "never-there"]) == 2
     assert "sm-tutorial image list" in capsys.readouterr().err
+
+
+def test_byo_train_with_a_literal_opt_ml_path_is_told_the_variable(sess, endpoint, tmp_path, capsys):
+    from sm_tutorial.cli import main
+    folder = tmp_path / "literal"
+    folder.mkdir()
+    (folder / "train").write_text("#!/usr/bin/env python3\nopen('/opt/ml/model/m.txt', 'w')\n")
+    (folder / "train").chmod(0o755)
+    assert main(["image", "add", "byo-literal", str(folder)]) == 0
+    uri = capsys.readouterr().out.strip()
+    try:
+        sess.sagemaker_client.create_training_job(**request("byo-literal-job", TrainingImage=uri))
+        described = ended(endpoint, sess, "byo-literal-job")
+    finally:
+        assert main(["image", "remove", "byo-literal"]) == 0
+    assert described["TrainingJobStatus"] == "Failed"
+    assert "os.environ.get('SAGEMAKER_BASE_DIR', '/opt/ml'), 'model/m.txt'" in described["FailureReason"]

@@ -33,6 +33,9 @@ def _refuse(path):
                     "SM_MODEL_DIR, SM_CHANNEL_<NAME> or SM_OUTPUT_DATA_DIR")
     if re.fullmatch(r"/opt/ml/input/data/[^/]+_\d+", path):  # a Pipe mode FIFO
         variable = "SM_INPUT_DIR (Pipe mode FIFOs are $SM_INPUT_DIR/data/<channel>_<epoch>)"
+    if "SM_MODEL_DIR" not in os.environ:  # a bring-your-own image: no toolkit, no SM_*
+        variable = ("SAGEMAKER_BASE_DIR (os.path.join(os.environ.get('SAGEMAKER_BASE_DIR', "
+                    f"'/opt/ml'), {path[len('/opt/ml/'):]!r}))")
     raise PermissionError(
         f"{path}: this script uses a literal /opt/ml path. Read the location from "
         f"{variable} instead (in this simulation /opt/ml is a folder of the course workspace, "
