@@ -11,6 +11,7 @@ from typing import Any
 
 from . import disk, listing
 from .errors import ApiError, validation
+from .folders import remove_job_folder
 from .job import RunningElsewhere, TrainingJob, job_arn
 from .orphans import stop_orphan
 from .runner import JobRunner
@@ -154,7 +155,8 @@ class TrainingService:
         with self._lock:
             for name, job in list(self._jobs.items()):
                 if job.finished.is_set():  # ended and its last description saved
-                    shutil.rmtree(job.folder, ignore_errors=True)
+                    if not remove_job_folder(job.folder):
+                        continue  # said in a warning; kept, as its folder is
                     del self._jobs[name]
                     self._threads.pop(name, None)
                     removed.append(name)

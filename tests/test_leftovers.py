@@ -1,0 +1,83 @@
+"""What a dead endpoint leaves in the workspace: read-only FastFile folders, half-made job
+folders, orphaned processes; the next endpoint or cleanup copes with each."""
+from __future__ import annotations
+
+import errno
+import json
+import os
+import stat
+import subprocess
+import sys
+import threading
+import time
+import types
+
+import pytest
+
+from sm_tutorial.platform.service import TrainingService
+
+
+def _enforce_write_bits(monkeypatch):
+    """unlink/rmdir refused in a folder without u+w, as the kernel does for a non-root user
+    (root ignores mode bits, so the test would prove nothing as root without this)."""
+    def guarded(real):
+        def call(path, *, dir_fd=None):
+            parent = (os.fstat(dir_fd) if dir_fd is not None
+                      else os.stat(os.path.dirname(os.path.abspath(path))))
+            if not parent.st_mode & stat.S_IWUSR:
+                raise PermissionError(errno.EACCES, "Permission denied", path)
+            return real(path, dir_fd=dir_fd)
+        call.__name__ = real.__name__
+        return call
+    monkeypatch.setattr(os, "unlink", guarded(os.unlink))
+    monkeypatch.setattr(os, "rmdir", guarded(os.rmdir))
+
+
+def _left_read_only(job_folder):
+    """A FastFile channel as a killed endpoint leaves it: 0555 folders with files in them."""
+    channel = job_folder / "opt" / "ml" / "input" / "data" / "train"
+    (channel / "sub").mkdir(parents=True)
+    (channel / "a.csv").write_text("1,2\n")
+    (channel / "sub" / "b.csv").write_text("3,4\n")
+    for folder in (channel / "sub", channel):
+        folder.chmod(0o555)
+    return channel
+
+
+def _service_with_finished_job(tmp_path, job_folder):
+    service = TrainingService(tmp_path, "http://127.0.0.1:1", "us-east-1", {}, None, None)
+    done = threading.Event()
+    done.set()
+    service._jobs["leftover"] = types.SimpleNamespace(finished=done, folder=job_folder)
+    return service
+
+
+def test_cleanup_removes_read_only_fastfile_folders(tmp_path, monkeypatch):
+    job_folder = tmp_path / "jobs" / "leftover"
+    channel = _left_read_only(job_folder)
+    assert stat.S_IMODE(channel.stat().st_mode) == 0o555
+    _enforce_write_bits(monkeypatch)
+    service = _service_with_finished_job(tmp_path, job_folder)
+    assert service.remove_finished() == ["leftover"]
+    assert not job_folder.exists()
+    assert "leftover" not in service._jobs
+
+
+def test_a_folder_that_cannot_be_removed_is_reported(tmp_path, monkeypatch):
+    job_folder = tmp_path / "jobs" / "stuck"
+    _left_read_only(job_folder)
+    refused = os.unlink
+
+    def never(path, *, dir_fd=None):
+        raise PermissionError(errno.EPERM, "Operation not permitted", path)
+    never.__name__ = refused.__name__
+    monkeypatch.setattr(os, "unlink", never)  # e.g. an immutable file
+    service = _service_with_finished_job(tmp_path, job_folder)
+    with pytest.warns(RuntimeWarning, match=f"Could not delete the job folder {job_folder}"):
+        assert service.remove_finished() == []
+    monkeypatch.undo()
+    assert job_folder.exists()
+    assert "leftover" in service._jobs  # still listed, as its folder still is
+    from sm_tutorial.platform.folders import remove_tree
+    assert remove_tree(job_folder) is None  # and a later cleanup gets it
+    assert not job_folder.exists()
