@@ -81,3 +81,31 @@ def test_a_folder_that_cannot_be_removed_is_reported(tmp_path, monkeypatch):
     from sm_tutorial.platform.folders import remove_tree
     assert remove_tree(job_folder) is None  # and a later cleanup gets it
     assert not job_folder.exists()
+
+
+def test_a_stale_reservation_is_reclaimed(tmp_path):
+    """A kernel killed between reserving the name (mkdir) and writing request.json."""
+    from sm_tutorial.platform import service as service_module
+    jobs = tmp_path / "jobs"
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # a PID that is gone
+    (jobs / "half-made").mkdir(parents=True)
+    (jobs / "half-made" / ".reserved").write_text(json.dumps({"pid": dead.pid}))
+    (jobs / "older-version").mkdir()  # no record at all, minutes old
+    old = time.time() - 600
+    os.utime(jobs / "older-version", (old, old))
+    for name in ("half-made", "older-version"):
+        assert service_module.reserve_name(jobs, name) is None, name
+        assert os.listdir(jobs / name) == [".reserved"]
+
+
+def test_a_reservation_in_progress_is_not_reclaimed(tmp_path):
+    from sm_tutorial.platform import service as service_module
+    jobs = tmp_path / "jobs"
+    (jobs / "being-made").mkdir(parents=True)
+    (jobs / "being-made" / ".reserved").write_text(
+        json.dumps({"pid": os.getppid()}))  # a live process, reserving it just now
+    (jobs / "being-made" / "owner.json").write_text("{}")
+    assert service_module.reserve_name(jobs, "being-made") == "being-made"
+    assert service_module.reserve_name(jobs, "BEING-made") == "being-made"
+    assert (jobs / "being-made" / "owner.json").exists()  # nothing of it deleted
