@@ -109,3 +109,54 @@ def test_a_reservation_in_progress_is_not_reclaimed(tmp_path):
     assert service_module.reserve_name(jobs, "being-made") == "being-made"
     assert service_module.reserve_name(jobs, "BEING-made") == "being-made"
     assert (jobs / "being-made" / "owner.json").exists()  # nothing of it deleted
+
+
+def _without_proc(monkeypatch):
+    """As on macOS: no /proc to read a process's working directory or state from."""
+    from sm_tutorial.platform import orphans
+    real = os.readlink
+
+    def readlink(path, *args, **kwargs):
+        if str(path).startswith("/proc/"):
+            raise FileNotFoundError(errno.ENOENT, "No such file or directory", str(path))
+        return real(path, *args, **kwargs)
+    monkeypatch.setattr(os, "readlink", readlink)
+    monkeypatch.setattr(orphans, "_proc_available", lambda: False, raising=False)
+
+
+def _orphaned_launcher(tmp_path):
+    """A job's launcher and script, running, as a dead endpoint left them."""
+    from sm_tutorial.container import process
+    from sm_tutorial.container.layout import ContainerRoot
+    root = ContainerRoot(tmp_path / "job" / "opt" / "ml")
+    root.code.mkdir(parents=True)
+    ready = tmp_path / "ready"
+    (root.code / "train.py").write_text(
+        f"import pathlib, time\npathlib.Path({str(ready)!r}).touch()\ntime.sleep(300)\n")
+    proc = process.start(root, process.command("train.py", []), {"PATH": os.environ["PATH"]}, 5.0)
+    give_up = time.time() + 30
+    while not ready.exists() and proc.poll() is None and time.time() < give_up:
+        time.sleep(0.02)
+    assert ready.exists(), "the script did not start"
+    return proc, root
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="starts the real launcher")
+def test_orphan_stopped_without_proc_through_ps(tmp_path, monkeypatch):
+    from sm_tutorial.platform.orphans import stop_orphan
+    proc, root = _orphaned_launcher(tmp_path)
+    try:
+        _without_proc(monkeypatch)
+        job_folder = tmp_path / "job"
+        record = job_folder / "process.json"
+        record.write_text(json.dumps({"pid": proc.pid, "code": str(tmp_path / "other" / "code")}))
+        assert stop_orphan(job_folder) is False  # its command line names another job's folder
+        assert proc.poll() is None
+        record.write_text(json.dumps({"pid": proc.pid, "code": str(root.code)}))
+        assert stop_orphan(job_folder) is True
+        assert proc.wait(timeout=10) is not None  # SIGUSR1: the launcher killed all and ended
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, 9)
+            proc.wait(timeout=10)
+        proc.stdout.close()
