@@ -152,6 +152,8 @@ def test_orphan_stopped_without_proc_through_ps(tmp_path, monkeypatch):
         record.write_text(json.dumps({"pid": proc.pid, "code": str(tmp_path / "other" / "code")}))
         assert stop_orphan(job_folder) is False  # its command line names another job's folder
         assert proc.poll() is None
+        record.write_text(json.dumps({"pid": "not-a-pid", "code": str(root.code)}))
+        assert stop_orphan(job_folder) is False  # a damaged record: nothing trusted, no error
         record.write_text(json.dumps({"pid": proc.pid, "code": str(root.code)}))
         assert stop_orphan(job_folder) is True
         assert proc.wait(timeout=10) is not None  # SIGUSR1: the launcher killed all and ended

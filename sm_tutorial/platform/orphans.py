@@ -34,7 +34,7 @@ def stop_orphan(job_folder: Path) -> bool:
         if _running(record["pid"]):
             os.killpg(record["pid"], signal.SIGKILL)
         return True
-    except (OSError, KeyError, TypeError):
+    except (OSError, KeyError, TypeError, ValueError):
         return False  # gone already, or not ours: nothing to do
 
 
