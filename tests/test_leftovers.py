@@ -162,3 +162,22 @@ def test_orphan_stopped_without_proc_through_ps(tmp_path, monkeypatch):
             os.killpg(proc.pid, 9)
             proc.wait(timeout=10)
         proc.stdout.close()
+
+
+def test_a_reservation_that_cannot_be_recorded_leaves_no_folder(tmp_path, monkeypatch):
+    """The disk fills between the mkdir and the .reserved record: the error reaches the caller
+    (ResourceLimitExceeded) and no folder is left holding the name."""
+    from pathlib import Path
+    from sm_tutorial.platform import service as service_module
+    jobs = tmp_path / "jobs"
+    jobs.mkdir()
+    real = Path.write_text
+
+    def full(self, *args, **kwargs):
+        if self.name == ".reserved":
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self))
+        return real(self, *args, **kwargs)
+    monkeypatch.setattr(Path, "write_text", full)
+    with pytest.raises(OSError):
+        service_module.reserve_name(jobs, "no-room")
+    assert not (jobs / "no-room").exists()

@@ -73,8 +73,11 @@ def reserve_name(jobs_dir: Path, name: str) -> str | None:
             (jobs_dir / name).mkdir()  # mkdir is the atomic test even without the lock
         except FileExistsError:
             return name
-        # who reserved it, for the next create to judge a folder that never became a job
-        (jobs_dir / name / RESERVED).write_text(json.dumps({"pid": os.getpid()}))
+        try:  # who reserved it, for the next create to judge a folder that never became a job
+            (jobs_dir / name / RESERVED).write_text(json.dumps({"pid": os.getpid()}))
+        except OSError:  # a full disk: no folder of ours left holding the name
+            remove_tree(jobs_dir / name)
+            raise
     return None
 
 
