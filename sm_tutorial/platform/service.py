@@ -39,21 +39,23 @@ STALE_RESERVATION_SECONDS = 5.0  # mkdir to request.json takes milliseconds
 
 def _abandoned(folder: Path) -> bool:
     """A job folder that holds no job: no readable request.json, and the endpoint that
-    reserved it is gone or reserved it seconds ago (killed between the mkdir and the first
-    write). AWS knows no such job, so its name is free again."""
+    reserved it is gone, or reserved it over STALE_RESERVATION_SECONDS ago (killed between
+    the mkdir and the first write). AWS knows no such job, so its name is free again."""
     try:
         json.loads((folder / "request.json").read_text())
         return False  # a job (DescribeTrainingJob finds it)
-    except FileNotFoundError:
-        pass
     except (OSError, ValueError):
-        pass  # half-written: the process writing it is judged below
+        pass  # none, or half-written: the process that reserved the name is judged below
     marker = folder / RESERVED
     try:
         pid = int(json.loads(marker.read_text())["pid"])
         since = marker.stat().st_mtime
     except (OSError, ValueError, KeyError, TypeError):
-        pid, since = None, folder.stat().st_mtime  # no record (older version): age alone
+        pid = None  # no record (an older version made the folder): its age alone
+        try:
+            since = folder.stat().st_mtime
+        except OSError:
+            return True  # gone meanwhile: nothing holds the name, mkdir decides
     if pid is not None and pid != os.getpid() and not _alive(pid):
         return True
     return time.time() - since > STALE_RESERVATION_SECONDS
