@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
+from .platform.folders import remove_job_folder
 from .settings import workspace
 
 
@@ -27,6 +27,6 @@ def cleanup_jobs() -> list[str]:
     for saved in sorted((workspace() / "jobs").glob("*/description.json")):
         status = json.loads(saved.read_text()).get("TrainingJobStatus")
         if status in ("Completed", "Failed", "Stopped"):
-            shutil.rmtree(saved.parent, ignore_errors=True)
-            removed.append(saved.parent.name)
+            if remove_job_folder(saved.parent):  # else a warning names it
+                removed.append(saved.parent.name)
     return removed

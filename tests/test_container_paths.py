@@ -72,3 +72,50 @@ def test_the_guard_keeps_rmtree_symlink_safe(sess, source):
     est.fit(logs=False)
     log = (sm_tutorial.job_root(est.latest_training_job.name).parent.parent / "algo-1.log").read_text()
     assert "fd-safe rmtree: True" in log, log[-2000:]
+
+
+def _wheel(folder, name, code):
+    """A pure-Python wheel written by hand: pip installs it offline, nothing to build."""
+    import zipfile
+    info = f"{name}-1.0.dist-info"
+    files = {f"{name}/__init__.py": code,
+             f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n",
+             f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: hand\nRoot-Is-Purelib: true\nTag: py3-none-any\n"}
+    files[f"{info}/RECORD"] = "".join(f"{path},,\n" for path in files) + f"{info}/RECORD,,\n"
+    path = folder / f"{name}-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w") as wheel:
+        for member, text in files.items():
+            wheel.writestr(member, text)
+    return path.name
+
+
+def _workspace_names(root):
+    import os
+    job_folder = os.path.dirname(os.path.dirname(root))  # jobs/<name>
+    return {job_folder, os.path.realpath(job_folder)}
+
+
+def test_guard_and_installed_package_paths_are_container_paths(sess, source):
+    """Tracebacks through the guard (sitecustomize) and through a package pip installed from
+    requirements.txt name the container's folders, never jobs/<name>/opt/bootstrap|packages."""
+    from pathlib import Path
+    folder = Path(source("import os\nopen('/opt/ml/input/data/train/x.csv')\n"))
+    reason, log, root = failed(sess, str(folder))
+    assert "literal /opt/ml path" in reason
+    assert "/usr/local/lib/sagemaker/bootstrap/sitecustomize.py" in log
+    assert not any(name in text for name in _workspace_names(root) for text in (reason, log))
+
+    folder = Path(source("import brokenpkg\n"))
+    wheel = _wheel(folder, "brokenpkg", "raise RuntimeError('brokenpkg cannot start')\n")
+    (folder / "requirements.txt").write_text(f"./{wheel}\n")
+    reason, log, root = failed(sess, str(folder))
+    assert "brokenpkg cannot start" in reason
+    assert "/usr/local/lib/python3/site-packages/brokenpkg/__init__.py" in log
+    assert not any(name in text for name in _workspace_names(root) for text in (reason, log))
+
+
+def test_uninstallable_requirement_shows_no_workspace_path(sess, source):
+    reason, log, root = failed(sess, source("print('never runs')\n", {
+        "requirements.txt": "./no-such-folder-for-pip\n"}))
+    assert "InstallRequirementsError" in reason
+    assert not any(name in text for name in _workspace_names(root) for text in (reason, log))

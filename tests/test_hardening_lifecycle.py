@@ -374,3 +374,21 @@ def test_creating_a_job_on_a_full_disk_says_so(sess, source, job_thread_errors):
     assert not (workspace() / "jobs" / name).exists()
     est.fit(job_name=name, logs=False)  # once there is room, the name is free
     assert est.latest_training_job.describe()["TrainingJobStatus"] == "Completed"
+
+
+def test_a_disk_failure_names_the_container_path(sess, source, job_thread_errors):
+    """disk.failure's path goes through the container mapping: the guard's folder is
+    /usr/local/lib/sagemaker/bootstrap in the FailureReason, not the workspace path."""
+    from sm_tutorial.settings import workspace
+    name = f"disk-bootstrap-{uuid.uuid4().hex[:8]}"
+    job_folder = workspace() / "jobs" / name
+    BROKEN_DISK[str(job_folder / "opt" / "bootstrap")] = errno.ENOSPC
+    est = estimator(sess, source("print('never runs')\n"))
+    est.fit(job_name=name, wait=False)
+    d = wait_until_ended(sess, name)
+    assert d["TrainingJobStatus"] == "Failed" and "full" in d["FailureReason"], d
+    assert "(/usr/local/lib/sagemaker/bootstrap" in d["FailureReason"], d["FailureReason"]
+    log = (job_folder / "algo-1.log").read_text()
+    for text in (d["FailureReason"], log):
+        assert str(job_folder) not in text and os.path.realpath(job_folder) not in text
+    assert not job_thread_errors

@@ -99,6 +99,48 @@ def test_failed_put_log_events_never_blocks_the_script(sess, source, endpoint, m
     assert "all written" in log.read_text()  # the copy on disk has every line
 
 
+
+class SlowFailingLogs(FailingLogs):
+    """PutLogEvents that hangs for ``delay`` seconds (botocore retrying a dead endpoint), then fails."""
+
+    def __init__(self, real, delay=2.0):
+        super().__init__(real, good=0)
+        self.delay, self.stop = delay, threading.Event()
+
+    def put_log_events(self, **kwargs):
+        self.calls += 1
+        self.stop.wait(self.delay)
+        raise ClientError({"Error": {"Code": "ServiceUnavailableException", "Message": "slow"}},
+                          "PutLogEvents")
+
+
+def test_a_hanging_put_log_events_never_stalls_the_pump(sess, source, endpoint, monkeypatch):
+    """The pump only appends to a buffer; PutLogEvents runs on the log's own thread. It used to
+    hold the lock through every send: each line waited for CloudWatch, the pipe filled, and the
+    script blocked."""
+    slow = SlowFailingLogs(endpoint.service.logs_client)
+    monkeypatch.setattr(endpoint.service, "logs_client", slow)
+    script = """
+        for i in range(20000):  # ~1.2 MB: far more than a pipe holds
+            print(f"line {i:06d} " + "x" * 50)
+        print("all written")
+        """
+    est = estimator(sess, source(script), max_run=300)
+    est.fit(wait=False, logs=False)
+    name = est.latest_training_job.name
+    job = endpoint.service._jobs[name]
+    try:
+        assert job.finished.wait(timeout=40), "the job did not end within 40 s"
+    finally:
+        slow.stop.set()  # no send left waiting: PutLogEvents now fails at once
+        if not job.finished.is_set():
+            sess.sagemaker_client.stop_training_job(TrainingJobName=name)
+            job.finished.wait(timeout=60)
+    assert job.status == "Completed" and slow.calls >= 1
+    log = sm_tutorial.job_root(name).parent.parent / "algo-1.log"
+    assert "all written" in log.read_text()
+
+
 def failed_reason(sess, source, inputs):
     est = estimator(sess, source("print(1)\n"))
     with pytest.raises(Exception):

@@ -3,7 +3,10 @@ ends (or the job is stopped) ends every process the script started, whatever its
 process group, as AWS's container teardown does. Nothing the job started outlives it, and
 nothing holds the log pipe open after the job has ended.
 
-    python -I -S launcher.py GRACE_SECONDS -- python train.py ARGS...
+    python -I -S launcher.py GRACE_SECONDS [CODE_DIR] -- python train.py ARGS...
+
+CODE_DIR (the job's code folder, also its working directory) is not used here: it is in the
+command line so that ``ps`` shows whose launcher this is where there is no /proc (macOS).
 
 Started by file path with the standard library only (it never imports sm_tutorial). On Linux
 it becomes a child subreaper (prctl), so double-forked and setsid() daemons are re-parented to

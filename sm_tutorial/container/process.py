@@ -110,7 +110,8 @@ def start(root: ContainerRoot, argv: list[str], env: Mapping[str, str],
     """Run the script under the launcher (which ends everything the script starts, with it),
     stdout and stderr merged as CloudWatch shows them. The Popen is the launcher's: SIGTERM
     it to stop the job (the launcher passes it on and SIGKILLs after the grace)."""
-    launcher = [sys.executable, "-I", "-S", str(LAUNCHER), str(stop_grace_seconds), "--"]
+    launcher = [sys.executable, "-I", "-S", str(LAUNCHER), str(stop_grace_seconds),
+                str(root.code), "--"]  # the code folder: platform/orphans.py's check via ps
     return subprocess.Popen(launcher + argv, cwd=root.code, env=dict(env), stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                             start_new_session=True)

@@ -10,15 +10,18 @@ MAX_PENDING = 50_000  # events kept for a retry while PutLogEvents fails
 
 
 class LogStream:
-    """Buffers lines and sends them with PutLogEvents at most every ``interval`` seconds."""
+    """Buffers lines; its own thread sends them with PutLogEvents at most every ``interval``
+    seconds. ``write`` only appends under the lock and never waits on the network: a
+    CloudWatch that is slow or failing (botocore's retries, a timeout) must not stall the pump
+    that drains the script's pipe, or the script blocks on a full pipe."""
 
     def __init__(self, logs_client, job_name: str, copy_to: Path | None = None,
-                 host: str = "algo-1", interval: float = 0.2):
-        self.client, self.interval = logs_client, interval
+                 host: str = "algo-1", interval: float = 0.2, close_timeout: float = 10.0):
+        self.client, self.interval, self.close_timeout = logs_client, interval, close_timeout
         self.name = f"{job_name}/{host}-{int(time.time())}"
         self._pending: list[dict] = []
-        self._lock = threading.Lock()
-        self._last_flush = 0.0
+        self._lock = threading.Lock()  # _pending and the copy; never held while sending
+        self._wake, self._closing = threading.Event(), False
         try:
             self.client.create_log_group(logGroupName=LOG_GROUP)
         except self.client.exceptions.ResourceAlreadyExistsException:
@@ -27,6 +30,9 @@ class LogStream:
         self._copy = copy_to.open("a", encoding="utf-8") if copy_to else None
         self.copy_error: OSError | None = None  # the disk refused the copy: CloudWatch goes on
         self.send_error: Exception | None = None  # the first PutLogEvents that failed
+        self._sender = threading.Thread(target=self._send_loop, name=f"logs-{job_name}",
+                                        daemon=True)
+        self._sender.start()
 
     def write(self, line: str) -> None:
         if not line.strip():
@@ -43,32 +49,49 @@ class LogStream:
                         copy.close()
                     except OSError:
                         pass
-        self.flush(force=False)
 
     def flush(self, force: bool = True) -> None:
-        with self._lock:
-            if not self._pending or (not force and time.time() - self._last_flush < self.interval):
+        """Ask the sender to send now (``force``); returns at once either way."""
+        if force:
+            self._wake.set()
+
+    def _send_loop(self) -> None:
+        while True:
+            self._wake.wait(self.interval)
+            self._wake.clear()
+            closing = self._closing
+            self._send_pending()
+            if closing:
                 return
+
+    def _send_pending(self) -> None:
+        with self._lock:
             events, self._pending = self._pending, []
-            self._last_flush = time.time()
-            sent = 0
-            try:
-                for sent in range(0, len(events), 5000):
-                    self.client.put_log_events(logGroupName=LOG_GROUP, logStreamName=self.name,
-                                               logEvents=events[sent:sent + 5000])
-                sent = len(events)
-            except Exception as error:  # CloudWatch refused or is gone: never stop the output
-                self.send_error = self.send_error or error
-                # retried at the next flush; past the cap the oldest are dropped (the copy on
-                # disk keeps every line)
+        if not events:
+            return
+        sent = 0
+        try:  # outside the lock: write() goes on meanwhile
+            for sent in range(0, len(events), 5000):
+                self.client.put_log_events(logGroupName=LOG_GROUP, logStreamName=self.name,
+                                           logEvents=events[sent:sent + 5000])
+            sent = len(events)
+        except Exception as error:  # CloudWatch refused or is gone: never stop the output
+            self.send_error = self.send_error or error
+            # retried at the next send; past the cap the oldest are dropped (the copy on disk
+            # keeps every line)
+            with self._lock:
                 self._pending = (events[sent:] + self._pending)[-MAX_PENDING:]
 
     def close(self) -> None:
+        """Send what is left (waiting at most ``close_timeout`` for CloudWatch), close the copy."""
         try:
-            self.flush()
+            self._closing = True
+            self._wake.set()
+            self._sender.join(self.close_timeout)
         finally:
-            if self._copy:
+            with self._lock:
                 copy, self._copy = self._copy, None
+            if copy:
                 try:
                     copy.close()
                 except OSError as error:

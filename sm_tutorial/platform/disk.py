@@ -10,7 +10,9 @@ PREFIX = "ClientError: the disk holding the course workspace is "
 
 def failure(error: BaseException | None,
             consequence: str = "The job could not save its state or artifacts.") -> str | None:
-    """The FailureReason for a write the disk refused, or None for any other error."""
+    """The FailureReason for a write the disk refused, or None for any other error. It names
+    the host path; a job's reason then goes through the runner's ``_as_container``
+    (``shown_paths``), so the job's folders appear as /opt/ml, /usr/local/lib/... there."""
     if not isinstance(error, OSError) or error.errno not in FULL + READ_ONLY:
         return None
     what = ("full" if error.errno in FULL else "read-only" if error.errno == errno.EROFS

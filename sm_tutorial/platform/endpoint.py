@@ -47,10 +47,10 @@ class Endpoint:
         self.service: TrainingService | None = None
         self.id, self.started = uuid.uuid4().hex, time.time()
 
-    def client(self, service: str):
+    def client(self, service: str, attempts: int = 2):
         """A boto3 client for this endpoint, with the simulated account's credentials."""
         return boto3.client(service, endpoint_url=self.url, region_name=self.region,
-                            config=Config(retries={"max_attempts": 2}),
+                            config=Config(retries={"max_attempts": attempts}),
                             **{k.lower(): v for k, v in settings.FAKE_CREDENTIALS.items()})
 
     def _app(self, environ, start_response):
@@ -77,7 +77,8 @@ class Endpoint:
         # The service first: no request may reach moto's own (fake) CreateTrainingJob.
         self.service = TrainingService(self.workspace, self.url, self.region,
                                        dict(settings.FAKE_CREDENTIALS),
-                                       self.client("s3"), self.client("logs"))
+                                       self.client("s3"),
+                                       self.client("logs", attempts=1))  # LogStream retries
         self._thread = threading.Thread(target=self._server.serve_forever, name="sm-endpoint",
                                         daemon=True)
         self._thread.start()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
 import time
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from pathlib import Path
 def stop_orphan(job_folder: Path) -> bool:
     """End the processes of a job whose endpoint died (kernel killed) if they still run.
     The PID (the launcher's) is trusted only if that process still works in this job's code/
-    folder. SIGUSR1 makes the launcher SIGKILL everything under it; its group gets SIGKILL
+    folder (without /proc, as on macOS: if ``ps`` shows it as the launcher of that folder). SIGUSR1 makes the launcher SIGKILL everything under it; its group gets SIGKILL
     too if it has not ended within 5 s."""
     pid_file = job_folder / "process.json"
     if not pid_file.exists():
@@ -24,7 +25,7 @@ def stop_orphan(job_folder: Path) -> bool:
         pid_file.unlink(missing_ok=True)  # unreadable: no PID can be trusted
         return False
     try:
-        if os.readlink(f"/proc/{record['pid']}/cwd") != record["code"]:
+        if not _our_launcher(record["pid"], record["code"]):
             return False
         os.kill(record["pid"], signal.SIGUSR1)
         give_up = time.time() + 5
@@ -33,12 +34,39 @@ def stop_orphan(job_folder: Path) -> bool:
         if _running(record["pid"]):
             os.killpg(record["pid"], signal.SIGKILL)
         return True
-    except (OSError, KeyError, TypeError):
-        return False  # gone already, or not ours, or no /proc (macOS): nothing to do
+    except (OSError, KeyError, TypeError, ValueError):
+        return False  # gone already, or not ours: nothing to do
+
+
+def _proc_available() -> bool:
+    return os.path.isdir("/proc/self")  # Linux; not macOS
+
+
+def _ps(pid: int, field: str) -> str:
+    """``ps``'s ``field`` for ``pid`` ("" if it is gone); -ww: never cut to a terminal's width."""
+    try:
+        done = subprocess.run(["ps", "-ww", "-p", str(int(pid)), "-o", f"{field}="],
+                              capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return done.stdout.strip() if done.returncode == 0 else ""
+
+
+def _our_launcher(pid: int, code: str) -> bool:
+    """``pid`` is still this job's launcher, not a process that got its PID since: it works
+    in the job's code folder (/proc), or without /proc its command line is
+    ``... launcher.py GRACE CODE_DIR -- ...`` (container/process.py puts the folder there)."""
+    if _proc_available():
+        return os.readlink(f"/proc/{pid}/cwd") == code
+    command = _ps(pid, "command")
+    return "launcher.py" in command and f" {code} -- " in command
 
 
 def _running(pid: int) -> bool:
     """Alive and not a zombie (an orphan's zombie waits for whoever adopted it)."""
+    if not _proc_available():
+        state = _ps(pid, "stat")
+        return bool(state) and not state.startswith("Z")
     try:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
     except (OSError, IndexError):

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..container import arguments, layout, process
 from ..container.layout import ContainerRoot
-from . import channels, commands, disk, frameworks, hints, images, instances
+from . import channels, commands, disk, frameworks, hints, images, instances, shown_paths
 from .artifacts import UnsafeMember, pack, unpack
 from .cloudwatch import LogStream
 from .job import TrainingJob
@@ -48,9 +48,7 @@ class JobRunner:
         self._framework_env: dict[str, str] = {}  # TF_USE_LEGACY_KERAS for a Keras 2 job
         self.image = images.lookup(job.folder.parent.parent,  # a registered image's folder
                                    job.request["AlgorithmSpecification"].get("TrainingImage", ""))
-        # the container root as the log and FailureReason show it: /opt/ml, as on AWS
-        self._root_names = sorted({str(self.root.path), os.path.realpath(self.root.path)},
-                                  key=len, reverse=True)
+        self._shown = shown_paths.replacements(job.folder)  # /opt/ml etc., as on AWS
 
     # -- the lifecycle -------------------------------------------------------------------
     def run(self) -> None:
@@ -144,10 +142,8 @@ class JobRunner:
         return lines
 
     def _as_container(self, text: str) -> str:
-        """The job's container root written as /opt/ml, as AWS's logs and reasons show it."""
-        for name in self._root_names:
-            text = text.replace(name, "/opt/ml")
-        return text
+        """The job's folders written as the container's (/opt/ml...), as AWS's logs show them."""
+        return shown_paths.as_container(text, self._shown)
 
     def _say(self, text: str) -> None:
         if self.log:

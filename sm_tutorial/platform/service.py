@@ -4,18 +4,25 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
+import os
 import shutil
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
 from . import disk, listing
 from .errors import ApiError, validation
-from .job import RunningElsewhere, TrainingJob, job_arn
+from .folders import remove_job_folder, remove_tree
+from .job import RunningElsewhere, TrainingJob, _alive, job_arn
 from .orphans import stop_orphan
 from .runner import JobRunner
 from .storage import Storage
 from .validation import check_create_training_job, check_tags, name_in_use, not_found
+
+
+RESERVED = ".reserved"  # {"pid": ...}: the endpoint process that made the folder
 
 
 @contextlib.contextmanager
@@ -27,18 +34,52 @@ def _names_locked(jobs_dir: Path):
         yield  # closing the file releases the lock
 
 
+STALE_RESERVATION_SECONDS = 5.0  # mkdir to request.json takes milliseconds
+
+
+def _abandoned(folder: Path) -> bool:
+    """A job folder that holds no job: no readable request.json, and the endpoint that
+    reserved it is gone, or reserved it over STALE_RESERVATION_SECONDS ago (killed between
+    the mkdir and the first write). AWS knows no such job, so its name is free again."""
+    try:
+        json.loads((folder / "request.json").read_text())
+        return False  # a job (DescribeTrainingJob finds it)
+    except (OSError, ValueError):
+        pass  # none, or half-written: the process that reserved the name is judged below
+    marker = folder / RESERVED
+    try:
+        pid = int(json.loads(marker.read_text())["pid"])
+        since = marker.stat().st_mtime
+    except (OSError, ValueError, KeyError, TypeError):
+        pid = None  # no record (an older version made the folder): its age alone
+        try:
+            since = folder.stat().st_mtime
+        except OSError:
+            return True  # gone meanwhile: nothing holds the name, mkdir decides
+    if pid is not None and pid != os.getpid() and not _alive(pid):
+        return True
+    return time.time() - since > STALE_RESERVATION_SECONDS
+
+
 def reserve_name(jobs_dir: Path, name: str) -> str | None:
     """Create jobs/<name> for a new job, atomically across processes (kernels, `serve`).
-    Returns the name that holds it already (in any case), or None once it is ours."""
+    Returns the name that holds it already (in any case), or None once it is ours. A folder
+    left by a reservation that never became a job (see ``_abandoned``) is deleted and reused."""
     with _names_locked(jobs_dir):
         taken = next((p.name for p in jobs_dir.iterdir()
                       if p.name.lower() == name.lower() and p.is_dir()), None)
         if taken is not None:
-            return taken
+            if not _abandoned(jobs_dir / taken) or remove_tree(jobs_dir / taken) is not None:
+                return taken
         try:
             (jobs_dir / name).mkdir()  # mkdir is the atomic test even without the lock
         except FileExistsError:
             return name
+        try:  # who reserved it, for the next create to judge a folder that never became a job
+            (jobs_dir / name / RESERVED).write_text(json.dumps({"pid": os.getpid()}))
+        except OSError:  # a full disk: no folder of ours left holding the name
+            remove_tree(jobs_dir / name)
+            raise
     return None
 
 
@@ -77,6 +118,7 @@ class TrainingService:
                     raise name_in_use(name, job_arn(self.region, taken))
                 try:
                     job = TrainingJob(request, self.region, folder)
+                    (folder / RESERVED).unlink(missing_ok=True)  # a job now: request.json
                 except BaseException:
                     shutil.rmtree(folder, ignore_errors=True)  # the folder we made, nobody else's
                     raise
@@ -154,7 +196,8 @@ class TrainingService:
         with self._lock:
             for name, job in list(self._jobs.items()):
                 if job.finished.is_set():  # ended and its last description saved
-                    shutil.rmtree(job.folder, ignore_errors=True)
+                    if not remove_job_folder(job.folder):
+                        continue  # said in a warning; kept, as its folder is
                     del self._jobs[name]
                     self._threads.pop(name, None)
                     removed.append(name)
