@@ -200,6 +200,28 @@ class Notebook:
         return element
 
 
+IN_VIEW_JS = """
+const e = arguments[0], r = e.getBoundingClientRect();
+if (!(r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight)) {
+  e.scrollIntoView({block: 'center'});  // the notebook may still move it: check again next poll
+  window.__smLastTop = null;
+  return false;
+}
+const steady = window.__smLastTop === r.top;  // in view, and where it was a poll ago
+window.__smLastTop = r.top;
+return steady;
+"""
+
+
+def screenshot(browser, element, name):
+    """A picture of the cell output holding `element` (JupyterLab may scroll the notebook on
+    its own, so a picture of the window could miss it)."""
+    output = element.find_element(By.XPATH, "./ancestor::div[contains(@class, 'jp-OutputArea-output')][1]")
+    wait_until(browser, f"the output for {name} to be in view", lambda b: b.execute_script(IN_VIEW_JS, element),
+               30, seen=lambda b: b.execute_script("return arguments[0].getBoundingClientRect().toJSON()", element))
+    output.screenshot(str(ARTIFACTS / name))
+
+
 def open_notebook(browser, lab, name, workspace=None, timeout=180):
     """Open NAME in the given workspace (a fresh one per test unless None = the default workspace)."""
     prefix = f"/lab/workspaces/{workspace}" if workspace else "/lab"
@@ -302,8 +324,7 @@ def test_container_tree_widget_in_lesson_3(lab, browser):
         notebook.click_text(name, within=".widget-accordion")
     viewer = notebook.wait_for_text(".widget-html", "sagemaker_program", 30)
     assert "input/config/hyperparameters.json" in viewer.text
-    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", viewer)
-    browser.save_screenshot(str(ARTIFACTS / "lesson3-container-tree.png"))
+    screenshot(browser, viewer, "lesson3-container-tree.png")
 
 
 def test_job_timeline_widget_in_lesson_1(lab, browser):
@@ -312,7 +333,6 @@ def test_job_timeline_widget_in_lesson_1(lab, browser):
     notebook.wait_for_text(".widget-html", "Status: Completed", 30)
     bars = [b for b in notebook.elements(".progress-bar") if b.is_displayed()]
     assert len(bars) >= 4, f"the job timeline shows {len(bars)} bars, expected one per status (>= 4)"
-    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", bars[-1])
-    browser.save_screenshot(str(ARTIFACTS / "lesson1-job-timeline.png"))
+    screenshot(browser, bars[-1], "lesson1-job-timeline.png")
     errors = notebook.elements(".jp-RenderedText[data-mime-type='application/vnd.jupyter.stderr']")
     assert not [e.text for e in errors if "Error" in e.text], [e.text for e in errors]
