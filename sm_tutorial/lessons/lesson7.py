@@ -16,8 +16,9 @@ from pathlib import Path
 from ..exercises import BLANK_TEXT, Exercise, finished_job, is_blank, require
 from ..logs import job_logs
 from ..results import tar_members
+from ..settings import REPO_ROOT
 
-WHEEL = Path(__file__).resolve().parents[2] / "notebooks" / "scripts" / "container_demo" / "wheels"
+WHEEL = REPO_ROOT / "notebooks" / "scripts" / "container_demo" / "wheels"
 
 
 @dataclass

@@ -29,7 +29,6 @@ class LogStream:
         self.client.create_log_stream(logGroupName=LOG_GROUP, logStreamName=self.name)
         self._copy = copy_to.open("a", encoding="utf-8") if copy_to else None
         self.copy_error: OSError | None = None  # the disk refused the copy: CloudWatch goes on
-        self.send_error: Exception | None = None  # the first PutLogEvents that failed
         self._sender = threading.Thread(target=self._send_loop, name=f"logs-{job_name}",
                                         daemon=True)
         self._sender.start()
@@ -75,8 +74,7 @@ class LogStream:
                 self.client.put_log_events(logGroupName=LOG_GROUP, logStreamName=self.name,
                                            logEvents=events[sent:sent + 5000])
             sent = len(events)
-        except Exception as error:  # CloudWatch refused or is gone: never stop the output
-            self.send_error = self.send_error or error
+        except Exception:  # CloudWatch refused or is gone: never stop the output
             # retried at the next send; past the cap the oldest are dropped (the copy on disk
             # keeps every line)
             with self._lock:
