@@ -333,8 +333,11 @@ def test_a_job_filling_a_real_small_disk_ends_failed(tmp_path):
 
 # -- a script that deletes the folders the platform needs (defect 5) ----------------------------
 @pytest.mark.parametrize("variable", ["SM_OUTPUT_DIR", "SAGEMAKER_BASE_DIR"])
-def test_a_script_that_deletes_its_output_folder_gets_a_reason(sess, source, job_thread_errors, variable):
+def test_a_script_that_deletes_its_output_folder_gets_a_reason(sess, source, job_thread_errors, variable,
+                                                               monkeypatch):
     from sagemaker.exceptions import UnexpectedStatusException
+    if variable == "SAGEMAKER_BASE_DIR":  # set where /opt/ml is relocated (the fallback)
+        monkeypatch.setenv("SM_TUTORIAL_NAMESPACES", "off")
     est = estimator(sess, source(f"import os, shutil\nshutil.rmtree(os.environ[{variable!r}])\n"))
     with pytest.raises(UnexpectedStatusException):
         est.fit(logs=False)

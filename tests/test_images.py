@@ -9,7 +9,7 @@ import zipfile
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import s3_tar
+from conftest import s3_tar, seen_root
 from test_validation import GOOD
 
 TF_IMAGE = GOOD["AlgorithmSpecification"]["TrainingImage"]
@@ -39,7 +39,7 @@ def test_container_entrypoint_and_arguments_through_boto3(sess, endpoint):
     members = s3_tar(sess, described["ModelArtifacts"]["S3ModelArtifacts"])
     assert members["x"] == b"prog|a b c\n"  # the arguments are argv, no hyperparameters added
     root = endpoint.workspace / "jobs" / "entrypoint-bash" / "opt" / "ml"
-    assert members["cwd"].decode().strip() == str((root / "code").resolve())  # the WORKDIR
+    assert members["cwd"].decode().strip() == seen_root((root).resolve()) + "/code"  # the WORKDIR
     log = (endpoint.workspace / "jobs" / "entrypoint-bash" / "algo-1.log").read_text()
     assert "ran-entrypoint" in log and "Starting the container" in log
 
@@ -114,7 +114,7 @@ def tiny_wheel(folder):
 TRAIN = """#!/usr/bin/env python3
 import json, os, sys
 import tinydep
-base = os.environ["SAGEMAKER_BASE_DIR"]
+base = os.environ.get("SAGEMAKER_BASE_DIR", "/opt/ml")  # set where /opt/ml is relocated
 hps = json.load(open(os.path.join(base, "input", "config", "hyperparameters.json")))
 with open(os.path.join(base, "model", "seen.json"), "w") as out:
     json.dump({"argv": sys.argv, "hps": hps, "dep": tinydep.VALUE, "cwd": os.getcwd(),
@@ -164,6 +164,7 @@ def test_byo_image_runs_train_as_docker_run_image_train(sess, endpoint, image_fo
     assert seen["dep"] == "from-the-wheel" and seen["mine"] == "on"
     assert seen["job"] == "byo-job" and seen["arn"].endswith(":training-job/byo-job")
     assert seen["data"] == ["requirements.txt"]
+    assert seen["cwd"] == seen_root((endpoint.workspace / "jobs" / "byo-job" / "opt" / "ml").resolve()) + "/code"
     log = (endpoint.workspace / "jobs" / "byo-job" / "algo-1.log").read_text()
     assert "byo train ran" in log and "Image byo-trainer (sm-tutorial image add)" in log
     assert main(["image", "remove", "byo-trainer"]) == 0
@@ -220,7 +221,8 @@ def test_image_remove_of_an_unknown_name(capsys):
     assert "sm-tutorial image list" in capsys.readouterr().err
 
 
-def test_byo_train_with_a_literal_opt_ml_path_is_told_the_variable(sess, endpoint, tmp_path, capsys):
+def test_byo_train_with_a_literal_opt_ml_path_is_told_the_variable(sess, endpoint, tmp_path, capsys,
+                                                                   relocated):
     from sm_tutorial.cli import main
     folder = tmp_path / "literal"
     folder.mkdir()
