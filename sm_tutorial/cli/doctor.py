@@ -9,7 +9,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Callable
 
-from . import python_support, settings
+from .. import python_support, settings
 
 INSTALL = "run `make setup` (or `pip install -c constraints.txt -e .`) in the repository"
 
