@@ -23,7 +23,7 @@ def sess():
 
 @pytest.fixture(scope="session")
 def endpoint(sess):
-    from sm_tutorial.sdk import local_endpoint
+    from sm_tutorial.client.sdk import local_endpoint
     return local_endpoint()
 
 
@@ -96,7 +96,7 @@ def course_estimator(sess, **kwargs):
 
 def s3_tar(sess, uri: str) -> dict[str, bytes]:
     """Download a .tar.gz from S3 and return {member name: bytes (b'' for folders)}."""
-    from sm_tutorial.results import tar_members
+    from sm_tutorial.client.results import tar_members
     return tar_members(sess, uri)
 
 

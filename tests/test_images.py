@@ -139,7 +139,7 @@ def image_folder(tmp_path):
 
 def test_byo_image_runs_train_as_docker_run_image_train(sess, endpoint, image_folder, capsys):
     from sagemaker.estimator import Estimator
-    from sm_tutorial.cli import main
+    from sm_tutorial.cli.main import main
     import sm_tutorial
     assert main(["image", "add", "byo-trainer", str(image_folder)]) == 0
     uri = capsys.readouterr().out.strip()
@@ -195,7 +195,7 @@ def test_unknown_image_uri_is_refused_at_create(sess):
 ])
 def test_image_add_refuses_a_folder_it_cannot_run(tmp_path, capsys, problem, words):
     from sm_tutorial import settings
-    from sm_tutorial.cli import main
+    from sm_tutorial.cli.main import main
     folder = tmp_path / "bad"
     folder.mkdir()
     train = folder / "train"
@@ -216,14 +216,14 @@ def test_image_add_refuses_a_folder_it_cannot_run(tmp_path, capsys, problem, wor
 
 
 def test_image_remove_of_an_unknown_name(capsys):
-    from sm_tutorial.cli import main
+    from sm_tutorial.cli.main import main
     assert main(["image", "remove", "never-there"]) == 2
     assert "sm-tutorial image list" in capsys.readouterr().err
 
 
 def test_byo_train_with_a_literal_opt_ml_path_is_told_the_variable(sess, endpoint, tmp_path, capsys,
                                                                    relocated):
-    from sm_tutorial.cli import main
+    from sm_tutorial.cli.main import main
     folder = tmp_path / "literal"
     folder.mkdir()
     (folder / "train").write_text("#!/usr/bin/env python3\nopen('/opt/ml/model/m.txt', 'w')\n")

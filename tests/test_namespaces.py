@@ -43,7 +43,7 @@ def test_the_setting_switches_namespaces_off(monkeypatch):
 
 
 def test_doctor_says_which_mode_and_why():
-    from sm_tutorial import doctor
+    from sm_tutorial.cli import doctor
     own = {c.name: c for c in doctor.check_all(namespaces=lambda: None)}["container"]
     assert own.ok and "its own /opt/ml" in own.detail
     fallback = {c.name: c for c in doctor.check_all(

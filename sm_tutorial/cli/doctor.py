@@ -9,8 +9,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Callable
 
-from . import python_support, settings
-from .container import mounts
+from .. import python_support, settings
+from ..container import mounts
 
 INSTALL = "run `make setup` (or `pip install -c constraints.txt -e .`) in the repository"
 
