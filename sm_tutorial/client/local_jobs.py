@@ -8,9 +8,12 @@ from ..platform.folders import remove_job_folder
 from ..settings import workspace
 
 
-def job_root(job_name: str) -> Path:
-    """The folder that stood in for /opt/ml during ``job_name`` (kept after the job ends)."""
-    path = workspace() / "jobs" / job_name / "opt" / "ml"
+def job_root(job_name: str, host: str = "algo-1") -> Path:
+    """The folder that stood in for ``host``'s /opt/ml during ``job_name`` (kept after the job
+    ends): ``jobs/<job>/opt/ml`` for algo-1, ``jobs/<job>/algo-N/opt/ml`` for the other hosts
+    of a multi-instance job."""
+    job = workspace() / "jobs" / job_name
+    path = (job if host == "algo-1" else job / host) / "opt" / "ml"
     if not path.exists():
         raise FileNotFoundError(f"No local container root for job {job_name!r} under "
                                 f"{workspace() / 'jobs'}; was it run in simulated mode?")

@@ -17,6 +17,13 @@ TOOLKIT_KEYS = {
     "sagemaker_container_log_level", "sagemaker_job_name", "sagemaker_region",
     "sagemaker_s3_output", "sagemaker_estimator_class_name", "sagemaker_estimator_module",
 }
+# Any of these (true) makes the toolkit distribute over the current instance group.
+DISTRIBUTION_FLAGS = (
+    "sagemaker_mpi_enabled", "sagemaker_parameter_server_enabled",
+    "sagemaker_distributed_dataparallel_enabled", "sagemaker_pytorch_ddp_enabled",
+    "sagemaker_pytorch_xla_multi_worker_enabled",
+    "sagemaker_multi_worker_mirrored_strategy_enabled", "sagemaker_torch_distributed_enabled",
+)
 
 
 def _format(value: Any) -> str:
@@ -39,15 +46,26 @@ def training_environment(root: ContainerRoot, *, job_name: str, hyperparameters:
     instance_type = resource_config.get("current_instance_type")
     groups = resource_config.get("instance_groups", [])
     channels = {name: str(root.channel(name)) for name in sorted(input_data_config)}
+    # the toolkit's instance groups (sagemaker_training/environment.py): a distribution flag
+    # puts the current group in distribution_instance_groups; its hosts are distribution_hosts,
+    # whose first is the master (else the first of all hosts)
+    framework_params = {k: v for k, v in sm.items() if k not in TOOLKIT_KEYS}
+    distribution_groups = framework_params.get(
+        "sagemaker_distribution_instance_groups",
+        [group] if any(framework_params.get(flag) for flag in DISTRIBUTION_FLAGS) else [])
+    group_hosts = next((g["hosts"] for g in groups if g["instance_group_name"] == group), [])
+    distribution_hosts = [h for g in groups if g["instance_group_name"] in distribution_groups
+                          for h in g["hosts"]] if groups else list(resource_config["hosts"])
+    master = (distribution_hosts or resource_config["hosts"])[0]
     return {
-        "additional_framework_parameters": {k: v for k, v in sm.items() if k not in TOOLKIT_KEYS},
+        "additional_framework_parameters": framework_params,
         "channel_input_dirs": channels,
         "current_host": host,
         "current_instance_group": group,
-        "current_instance_group_hosts": [host],
+        "current_instance_group_hosts": list(group_hosts),
         "current_instance_type": instance_type,
-        "distribution_hosts": [],
-        "distribution_instance_groups": [],
+        "distribution_hosts": distribution_hosts,
+        "distribution_instance_groups": list(distribution_groups),
         "framework_module": framework_module,
         "hosts": list(resource_config["hosts"]),
         "hyperparameters": hps,
@@ -57,10 +75,10 @@ def training_environment(root: ContainerRoot, *, job_name: str, hyperparameters:
         "instance_groups": [g["instance_group_name"] for g in groups],
         "instance_groups_dict": {g["instance_group_name"]: g for g in groups},
         "is_hetero": False,
-        "is_master": True,
+        "is_master": host == master,
         "job_name": job_name,
         "log_level": sm.get("sagemaker_container_log_level", 20),
-        "master_hostname": resource_config["hosts"][0],
+        "master_hostname": master,
         "model_dir": str(root.model),
         "module_dir": sm.get("sagemaker_submit_directory", str(root.code)),
         "module_name": program[:-3] if program.endswith(".py") else program,

@@ -3,12 +3,14 @@ ends (or the job is stopped) ends every process the script started, whatever its
 process group, as AWS's container teardown does. Nothing the job started outlives it, and
 nothing holds the log pipe open after the job has ended.
 
-    python -I -S launcher.py GRACE_SECONDS [CODE_DIR] [--opt-ml JOB_ROOT] -- python train.py ARGS...
+    python -I -S launcher.py GRACE_SECONDS [CODE_DIR] [--opt-ml JOB_ROOT [--cluster SPEC]] -- python train.py ARGS...
 
 CODE_DIR (the job's code folder, also its working directory) is not used here: it is in the
 command line so that ``ps`` shows whose launcher this is where there is no /proc (macOS).
 With ``--opt-ml``, the launcher first enters its own user and mount namespace in which
-JOB_ROOT is /opt/ml (``mounts.py``), and starts the script in /opt/ml/code.
+JOB_ROOT is /opt/ml (``mounts.py``), and starts the script in /opt/ml/code. With ``--cluster``
+(a host of a multi-instance job) it joins the job's network instead and becomes the host the
+JSON file SPEC names (``netns.py``), with its own network, hostname and /etc/hosts.
 
 Started by file path with the standard library only (it never imports sm_tutorial). On Linux
 it becomes a child subreaper (prctl), so double-forked and setsid() daemons are re-parented to
@@ -27,6 +29,7 @@ import time
 
 sys.path.append(os.path.dirname(os.path.abspath(__file__)))  # -I leaves our folder out
 import mounts  # noqa: E402  (standard library only, like this file)
+import netns  # noqa: E402
 
 PR_SET_CHILD_SUBREAPER = 36
 
@@ -114,9 +117,16 @@ def main(argv: list[str]) -> None:
     options = argv[:argv.index("--")]
     if "--opt-ml" in options:  # before anything else: the kernel wants one thread here
         try:
-            mounts.enter(options[options.index("--opt-ml") + 1])
+            job_root = options[options.index("--opt-ml") + 1]
+            if "--cluster" in options:  # a host of a multi-instance job (netns.py)
+                spec = netns.enter_host(options[options.index("--cluster") + 1])
+                mounts.set_up(job_root, hosts_file=spec["hosts_file"])
+                if spec.get("relay"):
+                    netns.start_relay(int(spec["relay"]["port"]), spec["relay"]["socket"])
+            else:
+                mounts.enter(job_root)
             os.chdir(os.path.join(mounts.OPT_ML, "code"))
-        except (mounts.Unavailable, OSError) as error:
+        except (mounts.Unavailable, netns.NetworkError, OSError) as error:
             print(f"sm-tutorial: the job's container could not be set up: {error}", flush=True)
             sys.exit(70)
     become_subreaper()

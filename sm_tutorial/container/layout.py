@@ -58,15 +58,23 @@ class ContainerRoot:
 OPT_ML = ContainerRoot(Path("/opt/ml"))  # the tree as a script in its own namespace sees it
 
 
-def resource_config(instance_type: str, host: str = "algo-1") -> dict[str, Any]:
-    """resourceconfig.json of a one-instance job, as real jobs have it."""
+def host_names(count: int) -> list[str]:
+    """algo-1 ... algo-N, sorted as AWS sorts them (by number: algo-10 after algo-9)."""
+    return [f"algo-{n}" for n in range(1, count + 1)]
+
+
+def resource_config(instance_type: str, host: str = "algo-1",
+                    hosts: list[str] | None = None) -> dict[str, Any]:
+    """resourceconfig.json of ``host`` in a job of ``hosts`` (one instance by default), as real
+    jobs have it: every host lists every host, and the one homogeneous instance group."""
+    hosts = list(hosts or [host])
     return {
         "current_host": host,
         "current_instance_type": instance_type,
         "current_group_name": "homogeneousCluster",
-        "hosts": [host],
+        "hosts": hosts,
         "instance_groups": [{"instance_group_name": "homogeneousCluster",
-                             "instance_type": instance_type, "hosts": [host]}],
+                             "instance_type": instance_type, "hosts": list(hosts)}],
         "network_interface_name": "eth0",
     }
 

@@ -96,7 +96,19 @@ def enter(job_root: str) -> None:
                            ("gid_map", f"{gid} {gid} 1")):
             with open(f"/proc/self/{name}", "w") as f:
                 f.write(text)
+    except OSError as error:
+        raise Unavailable(f"setting up the job's mount namespace failed: {error}")
+    set_up(job_root, libc=libc)
+
+
+def set_up(job_root: str, hosts_file: str | None = None, libc=None) -> None:
+    """In a mount namespace of our own (``enter``, or a host of a multi-instance job that
+    ``netns.join`` put in one): /opt/ml is ``job_root``; with ``hosts_file``, /etc/hosts too."""
+    libc = libc or _libc()
+    try:
         _mount(libc, None, "/", None, MS_REC | MS_PRIVATE)  # nothing we mount reaches the host
+        if hosts_file:
+            _mount(libc, hosts_file, os.path.realpath("/etc/hosts"), None, MS_BIND)
         opt = os.path.realpath("/opt")
         old = os.open(opt, os.O_RDONLY | os.O_DIRECTORY)  # the host's /opt, under the tmpfs
         try:

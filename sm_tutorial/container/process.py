@@ -109,14 +109,17 @@ def command(entry_point: str, args: list[str]) -> list[str]:
 
 
 def start(root: ContainerRoot, argv: list[str], env: Mapping[str, str],
-          stop_grace_seconds: float, own_opt_ml: bool = False) -> subprocess.Popen:
+          stop_grace_seconds: float, own_opt_ml: bool = False,
+          cluster_spec: Path | None = None) -> subprocess.Popen:
     """Run the script under the launcher (which ends everything the script starts, with it),
     stdout and stderr merged as CloudWatch shows them. The Popen is the launcher's: SIGTERM
     it to stop the job (the launcher passes it on and SIGKILLs after the grace). With
-    ``own_opt_ml`` the launcher first makes ``root`` the job's /opt/ml (``mounts.py``)."""
+    ``own_opt_ml`` the launcher first makes ``root`` the job's /opt/ml (``mounts.py``); with
+    ``cluster_spec`` too, it becomes a host of a multi-instance job's network (``netns.py``)."""
     launcher = [sys.executable, "-I", "-S", str(LAUNCHER), str(stop_grace_seconds),
                 str(root.code)]  # the code folder: platform/orphans.py's check via ps
-    launcher += ["--opt-ml", str(root.path), "--"] if own_opt_ml else ["--"]
+    launcher += ["--opt-ml", str(root.path)] if own_opt_ml else []
+    launcher += ["--cluster", str(cluster_spec), "--"] if cluster_spec else ["--"]
     return subprocess.Popen(launcher + argv, cwd=root.code, env=dict(env), stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                             start_new_session=True)

@@ -19,6 +19,31 @@ def pack(folder: Path, archive: Path) -> Path:
     return archive
 
 
+def pack_merged(folders: list[tuple[str, Path]], archive: Path) -> tuple[Path, list[str]]:
+    """One archive of several hosts' folders ``[(host, folder), ...]``, merged as AWS merges a
+    multi-instance job's model/ and output/data/: a name two hosts wrote holds the later
+    host's file. Returns (archive, a line per clash, naming the path and the hosts)."""
+    owners: dict[str, str] = {}  # archive name -> host whose entry is kept
+    entries: dict[str, Path] = {}
+    clashes = []
+    for host, folder in folders:
+        if not folder.is_dir():
+            continue
+        for current, dirs, files in os.walk(folder):
+            dirs.sort()
+            for name in dirs + sorted(files):
+                path = Path(current) / name
+                arcname = path.relative_to(folder).as_posix()
+                if arcname in owners and not (path.is_dir() and entries[arcname].is_dir()):
+                    clashes.append(f"{arcname} (written by {owners[arcname]} and {host}: "
+                                   f"{host}'s is kept)")
+                owners[arcname], entries[arcname] = host, path
+    with tarfile.open(archive, "w:gz") as tar:
+        for arcname in sorted(entries, key=lambda n: (n.count("/"), n)):
+            tar.add(entries[arcname], arcname=arcname, recursive=False)
+    return archive, clashes
+
+
 class UnsafeMember(tarfile.TarError):
     """A member that would land outside the folder, or is a device file: nothing of it is written."""
 

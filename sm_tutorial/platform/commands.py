@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from ..container import arguments, environment, layout, process
+from ..container import arguments, distribution, environment, layout, process
 from ..container.layout import ContainerRoot
 from . import instances
 
@@ -54,12 +54,14 @@ def kind(request: Mapping[str, Any], image_folder: Path | None) -> str | None:
 
 def build(root: ContainerRoot, request: Mapping[str, Any], *, job_name: str, job_arn: str,
           region: str, platform_env: Mapping[str, str], image_folder: Path | None,
-          view: ContainerRoot | None = None) -> Command:
-    """Write input/config/*.json and return the command and environment for the launcher."""
+          view: ContainerRoot | None = None, host: str = "algo-1") -> Command:
+    """Write input/config/*.json and return the command and environment for the launcher, on
+    ``host`` of the job's ``InstanceCount`` hosts."""
     view = view or root
     hps = request.get("HyperParameters") or {}
     instance_type = request["ResourceConfig"]["InstanceType"]
-    resources = layout.resource_config(instance_type)
+    hosts = layout.host_names(request["ResourceConfig"].get("InstanceCount", 1))
+    resources = layout.resource_config(instance_type, host, hosts)
     data_config = layout.input_data_config(request)
     root.write_config(hps, resources, data_config)
     how = kind(request, image_folder)
@@ -73,6 +75,8 @@ def build(root: ContainerRoot, request: Mapping[str, Any], *, job_name: str, job
             framework_module="sagemaker_tensorflow_container.training:main"
             if "tensorflow" in image else None)
         variables.update(environment.sm_variables(training_env, region))
+        if "tensorflow" in image:  # the TensorFlow toolkit's TF_CONFIG for distribution=
+            variables.update(distribution.tensorflow_variables(training_env))
     variables.update(platform_env)
     variables.update(request.get("Environment") or {})
     env = process.base_environment(root, variables, relocated=view is root)

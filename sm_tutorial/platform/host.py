@@ -41,8 +41,13 @@ class HostRun:
     def __init__(self, job: TrainingJob, root: ContainerRoot, *, own_opt_ml: bool,
                  streamed: list, write_log: Callable[[str], None], say: Callable[[str], None],
                  flush_log: Callable[[], None], sync_checkpoints: Callable[[], None],
-                 platform_env: dict[str, str], image: Path | None, stop_grace_seconds: float):
+                 platform_env: dict[str, str], image: Path | None, stop_grace_seconds: float,
+                 host: str = "algo-1", stop: threading.Event | None = None,
+                 cluster_spec: Path | None = None):
         self.job, self.root, self.own_opt_ml, self.streamed = job, root, own_opt_ml, streamed
+        self.host, self.cluster_spec = host, cluster_spec
+        self.stop = stop or job.stop_requested  # a multi-instance job's hosts share another
+        self.folder = root.path.parent.parent  # jobs/<job>[/algo-N]: the host's own files
         self.view = layout.OPT_ML if own_opt_ml else root  # /opt/ml as the script sees it
         self.write_log, self.say, self.flush_log = write_log, say, flush_log
         self.sync_checkpoints, self.platform_env, self.image = sync_checkpoints, platform_env, image
@@ -55,7 +60,7 @@ class HostRun:
             command = commands.build(self.root, self.job.request, job_name=self.job.name,
                                      job_arn=self.job.arn, region=self.platform_env["AWS_REGION"],
                                      platform_env=self.platform_env, image_folder=self.image,
-                                     view=self.view)
+                                     view=self.view, host=self.host)
             problem = process.unpassable(command.argv, command.env)
             if problem:
                 raise commands.CommandError(f"AlgorithmError: framework error: {problem}")
@@ -71,7 +76,7 @@ class HostRun:
         command = self.command()
         argv, env, shown = command.argv, command.env, command.shown
         packages = self._install_requirements(env) if command.kind == "script" else None
-        if self.job.stop_requested.is_set():
+        if self.stop.is_set():
             return "Stopped"  # stopped while requirements were installing: never start the script
         if command.kind == "script":
             paths = [str(process.bootstrap(self.root))] + ([str(packages)] if packages else [])
@@ -84,8 +89,8 @@ class HostRun:
                 channel.start()
             self._write_fastfile_manifest()
             proc = process.start(self.root, argv, env, self.stop_grace_seconds,
-                                 own_opt_ml=self.own_opt_ml)
-            pid_file = self.job.folder / "process.json"  # lets a later endpoint stop an orphan
+                                 own_opt_ml=self.own_opt_ml, cluster_spec=self.cluster_spec)
+            pid_file = self.folder / "process.json"  # lets a later endpoint stop an orphan
             pid_tmp = pid_file.with_suffix(".json.tmp")  # atomic: a kill mid-write leaves no half file
             pid_tmp.write_text(json.dumps({"pid": proc.pid, "code": str(self.root.code)}))
             os.replace(pid_tmp, pid_file)
@@ -99,7 +104,7 @@ class HostRun:
                 self._terminate(proc)  # an error of ours must not leave the script running
             for channel in self.streamed:
                 channel.stop()
-            (self.job.folder / "process.json").unlink(missing_ok=True)
+            (self.folder / "process.json").unlink(missing_ok=True)
         broken = [c for c in self.streamed if getattr(c, "error", None)]
         if broken and outcome == "Completed":
             raise JobFailed(f"ClientError: streaming channel {broken[0].name} failed: {broken[0].error}")
@@ -124,7 +129,7 @@ class HostRun:
         entries = {seen + path[len(host):]: entry for p in self.streamed
                    if isinstance(p, channels.FastFileChannel) for path, entry in p.entries().items()}
         if entries:
-            (self.job.folder / "fastfile.json").write_text(json.dumps(entries))
+            (self.folder / "fastfile.json").write_text(json.dumps(entries))
 
     def _install_requirements(self, env: dict[str, str]) -> Path | None:
         try:
@@ -163,7 +168,7 @@ class HostRun:
             if checkpoint and time.time() > next_sync:
                 self.sync_checkpoints()
                 next_sync = time.time() + 10
-            stopped = self.job.stop_requested.is_set()
+            stopped = self.stop.is_set()
             if stopped or time.time() > deadline:
                 self._terminate(proc)
                 if not stopped:

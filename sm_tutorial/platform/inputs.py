@@ -36,10 +36,21 @@ def fetch_code(storage: Storage, submit: str, job_folder: Path, root: ContainerR
     archive.unlink()
 
 
+def shard(objects: list, host_index: int, host_count: int) -> list:
+    """ShardedByS3Key: this host's share. AWS gives each of N hosts "approximately 1/N of the
+    number of S3 objects" and publishes no rule; here the objects sorted by key are dealt out
+    in turn: the i-th (from 0) goes to host algo-(i mod N + 1). Disjoint, together all of
+    them, the same on every run; a host left with none gets an empty channel."""
+    ordered = sorted(objects, key=lambda o: o.key)
+    return ordered[host_index::host_count]
+
+
 def fetch_channels(storage: Storage, request: Mapping[str, Any], root: ContainerRoot,
-                   job_folder: Path, region: str, fastfile_prefetch: bool) -> tuple[list[str], list]:
-    """Every channel of the request; returns (a log line per channel, the channels fed while
-    the script runs: Pipe and FastFile)."""
+                   job_folder: Path, region: str, fastfile_prefetch: bool,
+                   host_index: int = 0, host_count: int = 1) -> tuple[list[str], list]:
+    """Every channel of the request, for host number ``host_index`` (from 0) of
+    ``host_count``; returns (a log line per channel, the channels fed while the script runs:
+    Pipe and FastFile). ``job_folder`` is the host's folder (the job's, for algo-1)."""
     lines, streamed = [], []
     for channel in request.get("InputDataConfig") or []:
         name, source = channel["ChannelName"], channel["DataSource"]["S3DataSource"]
@@ -56,6 +67,11 @@ def fetch_channels(storage: Storage, request: Mapping[str, Any], root: Container
                 f"selected region ({region}), that objects exist under that S3 prefix, "
                 f'and that the role "{request["RoleArn"]}" has "s3:ListBucket" permissions on '
                 f'bucket "{bucket}".' + hints.EMPTY_CHANNEL)
+        share = ""
+        if source.get("S3DataDistributionType") == "ShardedByS3Key" and host_count > 1:
+            total, objects = len(objects), shard(objects, host_index, host_count)
+            share = f" (ShardedByS3Key: this host's share of {total})"
+            root.channel(name).mkdir(parents=True, exist_ok=True)  # an empty channel if none
         size = sum(o.size for o in objects)
         if mode == "Pipe":
             streamed.append(channels.PipeChannel(
@@ -77,7 +93,7 @@ def fetch_channels(storage: Storage, request: Mapping[str, Any], root: Container
             except (channels.OutsideChannel, channels.DownloadFailed) as error:
                 raise JobFailed(f"ClientError: Data download failed: {error}")
             verb = "downloaded (File)"
-        lines.append(f"Channel {name}: {len(objects)} objects ({size / 1e6:.2f} MB) {verb} "
+        lines.append(f"Channel {name}: {len(objects)} objects{share} ({size / 1e6:.2f} MB) {verb} "
                      f"from {source['S3Uri']}")
     checkpoint = request.get("CheckpointConfig")
     if checkpoint:

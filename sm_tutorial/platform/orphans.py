@@ -11,6 +11,13 @@ from pathlib import Path
 
 
 def stop_orphan(job_folder: Path) -> bool:
+    """``stop_host_orphan`` for every host of the job (algo-1's folder is the job's; a
+    multi-instance job's other hosts are in ``algo-N/``). True if any was stopped."""
+    hosts = [job_folder] + sorted(p for p in job_folder.glob("algo-*") if p.is_dir())
+    return any([stop_host_orphan(folder) for folder in hosts])
+
+
+def stop_host_orphan(job_folder: Path) -> bool:
     """End the processes of a job whose endpoint died (kernel killed) if they still run.
     The PID (the launcher's) is trusted only if that process still works in this job's code/
     folder (without /proc, as on macOS: if ``ps`` shows it as the launcher of that folder). SIGUSR1 makes the launcher SIGKILL everything under it; its group gets SIGKILL

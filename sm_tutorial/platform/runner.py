@@ -3,13 +3,14 @@ Completed, Failed or Stopped. Runs in its own thread inside the endpoint's proce
 from __future__ import annotations
 
 import sys
+import threading
 import time
 import traceback
 
 from ..container import arguments
 from ..container.layout import ContainerRoot
-from . import commands, disk, frameworks, images, inputs, instances, shown_paths
-from .artifacts import pack
+from . import cluster, commands, disk, frameworks, images, inputs, instances, shown_paths
+from .artifacts import pack, pack_merged
 from .cloudwatch import LogStream
 from .errors import JobFailed
 from .host import HostRun, container_mode
@@ -27,15 +28,17 @@ class JobRunner:
         self.endpoint_url, self.region, self.credentials = endpoint_url, region, credentials
         self.stop_grace_seconds = stop_grace_seconds
         self.fastfile_prefetch = fastfile_prefetch
-        self.root = ContainerRoot(job.folder / "opt" / "ml")
-        self.log: LogStream | None = None
-        self.streamed: list = []  # Pipe and FastFile channels: fed while the script runs
-        self.host: HostRun | None = None
+        count = job.request["ResourceConfig"].get("InstanceCount", 1)
+        self.hosts = cluster.hosts_of(job.folder, count)  # algo-1's folder is the job's
+        for host in self.hosts:
+            host.shown = shown_paths.replacements(host.folder)
+        self.root: ContainerRoot = self.hosts[0].root
+        self.log: LogStream | None = None  # algo-1's
+        self.host: HostRun | None = None  # algo-1's
         self._own_opt_ml = False  # decided when the job starts (container_mode)
         self._framework_env: dict[str, str] = {}  # TF_USE_LEGACY_KERAS for a Keras 2 job
         self.image = images.lookup(job.folder.parent.parent,  # a registered image's folder
                                    job.request["AlgorithmSpecification"].get("TrainingImage", ""))
-        self._shown = shown_paths.replacements(job.folder)  # /opt/ml etc., as on AWS
 
     # -- the lifecycle -------------------------------------------------------------------
     def run(self) -> None:
@@ -48,8 +51,9 @@ class JobRunner:
             try:
                 if reason:
                     self.job.update(FailureReason=self._as_container(reason)[:FAILURE_REASON_LIMIT])
-                if self.log:
-                    self.log.close()
+                for host in self.hosts:
+                    if host.log:
+                        host.log.close()
             except Exception:
                 pass  # the last log lines matter less than ending the job
             finally:
@@ -60,8 +64,11 @@ class JobRunner:
         deadline = time.time() + r.get("StoppingCondition", {}).get("MaxRuntimeInSeconds", 86400)
         outcome, reason = "Completed", None
         try:
-            self.root.create()
-            self.log = LogStream(self.logs_client, self.job.name, self.job.folder / "algo-1.log")
+            for host in self.hosts:
+                host.root.create()
+                host.log = LogStream(self.logs_client, self.job.name,
+                                     self.job.folder / f"{host.name}.log", host=host.name)
+            self.log = self.hosts[0].log
             self._say("\n".join(self._announce()))
             self.job.transition("Downloading")
             downloaded = self._download_inputs()
@@ -69,7 +76,8 @@ class JobRunner:
                 outcome = "Stopped"
             else:
                 self.job.transition("Training")
-                self._say("\n".join(downloaded))
+                for host in self.hosts:
+                    self._say("\n".join(downloaded[host.name]), host)
                 outcome = self._train(deadline)
         except JobFailed as failure:
             outcome, reason = "Failed", str(failure)
@@ -78,8 +86,9 @@ class JobRunner:
             if reason is None:
                 reason = f"InternalServerError: the simulated platform failed: {error!r}"
                 self._say(traceback.format_exc())
-        if outcome == "Failed" and self.root.failure_file.exists():
-            reason = self.root.failure_file.read_text(errors="replace")  # the script's own words win
+        failed = getattr(self, "failed_host", self.hosts[0])
+        if outcome == "Failed" and failed.root.failure_file.exists():  # the script's own words win
+            reason = self._prefix(failed, failed.root.failure_file.read_text(errors="replace"))
         elif outcome == "Completed" and (removed := self._removed_by_script()):
             outcome, reason = "Failed", removed
         try:
@@ -91,11 +100,13 @@ class JobRunner:
                 f"ClientError: uploading artifacts failed: {error!r}"
         if outcome == "Completed":
             try:
-                (self.root.output / "success").touch()
+                for host in self.hosts:
+                    (host.root.output / "success").touch()
             except OSError as error:
                 outcome, reason = "Failed", disk.failure(error) or \
                     f"InternalServerError: the simulated platform failed: {error!r}"
-        note = disk.failure(self.job.save_error or (self.log.copy_error if self.log else None))
+        copy_error = next((h.log.copy_error for h in self.hosts if h.log and h.log.copy_error), None)
+        note = disk.failure(self.job.save_error or copy_error)
         if note and not (reason and disk.PREFIX in reason):  # its state or log could not be saved
             outcome, reason = "Failed", note + (f"\n{reason}" if reason else "")
         if reason:
@@ -106,13 +117,16 @@ class JobRunner:
 
     def _removed_by_script(self) -> str | None:
         """The FailureReason when the script deleted the folder where success is reported."""
-        for folder, name in ((self.root.path, "/opt/ml (SAGEMAKER_BASE_DIR)"),
-                             (self.root.output, "/opt/ml/output (SM_OUTPUT_DIR)")):
-            if not folder.is_dir():
-                return (f"AlgorithmError: the script deleted {name}, where the training toolkit "
-                        "writes output/success or output/failure, so the job cannot report "
-                        "success. Delete only files you wrote (under SM_OUTPUT_DATA_DIR or "
-                        "SM_MODEL_DIR) and leave these folders in place.")
+        for host in self.hosts:
+            for folder, name in ((host.root.path, "/opt/ml (SAGEMAKER_BASE_DIR)"),
+                                 (host.root.output, "/opt/ml/output (SM_OUTPUT_DIR)")):
+                if folder.is_dir():
+                    continue
+                return self._prefix(host, (
+                    f"AlgorithmError: the script deleted {name}, where the training toolkit "
+                    "writes output/success or output/failure, so the job cannot report "
+                    "success. Delete only files you wrote (under SM_OUTPUT_DATA_DIR or "
+                    "SM_MODEL_DIR) and leave these folders in place."))
         return None
 
     def _announce(self) -> list[str]:
@@ -128,20 +142,33 @@ class JobRunner:
         gpus = f", {spec.gpus} GPU{'s' if spec.gpus != 1 else ''}" if spec.gpus else ""
         lines.append(f"Instance {instance_type}: {spec.vcpus} vCPUs{gpus} ({spec.source}) in "
                      "SM_NUM_CPUS/SM_NUM_GPUS; the script runs on this machine's CPUs.")
+        if len(self.hosts) > 1:
+            lines.append(f"Hosts: {', '.join(h.name for h in self.hosts)}, each its own container "
+                         "on the job's own network (host names, eth0 10.213.0.N); each has its "
+                         "own log stream.")
         return lines + [mode_line]
 
-    def _as_container(self, text: str) -> str:
+    def _as_container(self, text: str, host: cluster.Host | None = None) -> str:
         """The job's folders written as the container's (/opt/ml...), as AWS's logs show them."""
-        return shown_paths.as_container(text, self._shown)
+        for pairs in ([host.shown] if host else [h.shown for h in reversed(self.hosts)]):
+            text = shown_paths.as_container(text, pairs)
+        return text
 
-    def _say(self, text: str) -> None:
-        if self.log:
-            for line in self._as_container(text).splitlines():
-                self.log.write(line)
+    def _prefix(self, host: cluster.Host, reason: str) -> str:
+        """A multi-instance job's FailureReason names the host: "algo-2: ..."."""
+        return f"{host.name}: {reason}" if len(self.hosts) > 1 else reason
+
+    def _say(self, text: str, host: cluster.Host | None = None) -> None:
+        """A line in ``host``'s log, or in every host's."""
+        for one in [host] if host else self.hosts:
+            if one.log:
+                for line in self._as_container(text, one).splitlines():
+                    one.log.write(line)
 
     # -- Downloading ---------------------------------------------------------------------
-    def _download_inputs(self) -> list[str]:
-        """Fetch the code and every channel; returns a line per channel for the log."""
+    def _download_inputs(self) -> dict[str, list[str]]:
+        """Fetch the code and every channel, for every host; returns each host's lines for
+        its log."""
         r = self.job.request
         submit = arguments.sagemaker_hyperparameters(r.get("HyperParameters", {})).get(
             "sagemaker_submit_directory")
@@ -151,30 +178,56 @@ class JobRunner:
                 "ContainerEntrypoint and images registered with sm-tutorial image add: give the "
                 "estimator an entry_point (and source_dir), so the SDK sends sagemaker_program "
                 "and sagemaker_submit_directory, or a container_entry_point.")
-        if submit:
-            inputs.fetch_code(self.storage, submit, self.job.folder, self.root)
-        lines, self.streamed = inputs.fetch_channels(self.storage, r, self.root, self.job.folder,
-                                                     self.region, self.fastfile_prefetch)
-        return lines
+        said = {}
+        for host in self.hosts:
+            try:
+                if submit:
+                    inputs.fetch_code(self.storage, submit, host.folder, host.root)
+                lines, host.streamed = inputs.fetch_channels(
+                    self.storage, r, host.root, host.folder, self.region, self.fastfile_prefetch,
+                    host.index, len(self.hosts))
+            except JobFailed as failure:
+                raise JobFailed(self._prefix(host, str(failure)))
+            said[host.name] = lines
+        return said
 
     # -- Training ------------------------------------------------------------------------
     def _train(self, deadline: float) -> str:
         platform_env = {"AWS_ENDPOINT_URL": self.endpoint_url, "AWS_REGION": self.region,
                         "AWS_DEFAULT_REGION": self.region, **self.credentials, **self._framework_env}
-        self.host = HostRun(self.job, self.root, own_opt_ml=self._own_opt_ml,
-                            streamed=self.streamed, write_log=self._write, say=self._say,
-                            flush_log=lambda: self.log.flush(force=False),
-                            sync_checkpoints=self._sync_checkpoints, platform_env=platform_env,
-                            image=self.image, stop_grace_seconds=self.stop_grace_seconds)
-        return self.host.train(deadline)
-
-    def _write(self, line: str) -> None:
-        self.log.write(self._as_container(line))
+        several = len(self.hosts) > 1
+        stop = threading.Event() if several else self.job.stop_requested
+        network = cluster.Network(len(self.hosts), self.endpoint_url) if several else None
+        try:
+            for host in self.hosts:
+                host.run = HostRun(
+                    self.job, host.root, own_opt_ml=self._own_opt_ml, streamed=host.streamed,
+                    write_log=lambda line, h=host: h.log.write(self._as_container(line, h)),
+                    say=lambda text, h=host: self._say(text, h),
+                    flush_log=lambda h=host: h.log.flush(force=False),
+                    sync_checkpoints=lambda h=host: self._sync_checkpoints(h),
+                    platform_env=platform_env, image=self.image,
+                    stop_grace_seconds=self.stop_grace_seconds, host=host.name, stop=stop,
+                    cluster_spec=network.spec(host) if network else None)
+            self.host = self.hosts[0].run
+            if not several:
+                return self.host.train(deadline)
+            outcome, failed = cluster.run_together(self.hosts, lambda h: h.run.train(deadline),
+                                                   stop, self.job.stop_requested)
+        finally:
+            if network:
+                network.close()
+        if failed:
+            self.failed_host, error = failed
+            if isinstance(error, JobFailed):
+                raise JobFailed(self._prefix(failed[0], self._as_container(str(error), failed[0])))
+            raise error
+        return outcome
 
     # -- Uploading -----------------------------------------------------------------------
-    def _sync_checkpoints(self) -> None:
+    def _sync_checkpoints(self, host: cluster.Host | None = None) -> None:
         checkpoint = self.job.request["CheckpointConfig"]
-        folder = inputs.checkpoint_dir(self.job.request, self.root)
+        folder = inputs.checkpoint_dir(self.job.request, (host or self.hosts[0]).root)
         if folder.exists():
             try:
                 self.storage.upload_folder(folder, checkpoint["S3Uri"])
@@ -184,17 +237,30 @@ class JobRunner:
     def _upload_outputs(self) -> None:
         r = self.job.request
         base = f"{r['OutputDataConfig']['S3OutputPath'].rstrip('/')}/{self.job.name}/output"
-        if not self.root.model.is_dir():  # ModelArtifacts must name an object that exists
-            self._say("Warning: the script deleted the model directory (SM_MODEL_DIR); "
-                      "model.tar.gz will hold nothing. Leave SM_MODEL_DIR in place and save "
-                      "your model under it.")
-        elif not any(self.root.model.iterdir()):
-            self._say("Warning: the model directory (SM_MODEL_DIR) is empty; model.tar.gz "
-                      "will hold nothing. Save your model under SM_MODEL_DIR.")
-        self.storage.upload(pack(self.root.model, self.job.folder / "model.tar.gz"),
-                            f"{base}/model.tar.gz")
-        if self.root.output_data.exists():
-            self.storage.upload(pack(self.root.output_data, self.job.folder / "output.tar.gz"),
-                                f"{base}/output.tar.gz")
+        for host in self.hosts:
+            if not host.root.model.is_dir():  # ModelArtifacts must name an object that exists
+                self._say("Warning: the script deleted the model directory (SM_MODEL_DIR); "
+                          "model.tar.gz will hold nothing from this host. Leave SM_MODEL_DIR in "
+                          "place and save your model under it.", host)
+            elif not any(host.root.model.iterdir()) and len(self.hosts) == 1:
+                self._say("Warning: the model directory (SM_MODEL_DIR) is empty; model.tar.gz "
+                          "will hold nothing. Save your model under SM_MODEL_DIR.", host)
+        if len(self.hosts) == 1:
+            self.storage.upload(pack(self.root.model, self.job.folder / "model.tar.gz"),
+                                f"{base}/model.tar.gz")
+            if self.root.output_data.exists():
+                self.storage.upload(pack(self.root.output_data, self.job.folder / "output.tar.gz"),
+                                    f"{base}/output.tar.gz")
+        else:  # every host's, merged into one archive each, as AWS does
+            for name, folder in (("model.tar.gz", "model"), ("output.tar.gz", "output_data")):
+                archive, clashes = pack_merged(
+                    [(h.name, getattr(h.root, folder)) for h in self.hosts],
+                    self.job.folder / name)
+                for clash in clashes:
+                    self._say(f"Warning: {name}: more than one host wrote {clash}. Give each "
+                              "host's files their own names (e.g. with SM_CURRENT_HOST).",
+                              self.hosts[0])
+                self.storage.upload(archive, f"{base}/{name}")
         if r.get("CheckpointConfig"):
-            self._sync_checkpoints()
+            for host in self.hosts:
+                self._sync_checkpoints(host)

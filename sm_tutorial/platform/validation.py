@@ -3,11 +3,12 @@
 simulation cannot run. Each raises AWS's exception type with a sentence on how to fix it."""
 from __future__ import annotations
 
+import os
 import posixpath
 import re
 from typing import Any, Mapping
 
-from . import shapes
+from . import cluster, shapes
 from .errors import ApiError, field_error, validation
 
 S3_URI = re.compile(r"(https|s3)://([^/]+)/?(.*)")
@@ -22,8 +23,19 @@ def _check_instance(resources: Mapping[str, Any]) -> None:
                           "Member must have value greater than or equal to 1",
                           "Set instance_count=1.")
     if count > 1:
-        raise validation(f"InstanceCount={count}: this simulation runs single-instance jobs only. "
-                         "Set instance_count=1 (distributed training needs a real AWS account).")
+        limit = cluster.max_hosts()
+        if count > limit:
+            raise validation(
+                f"InstanceCount={count}: this machine runs at most {limit} hosts in one job "
+                f"({os.cpu_count()} CPU cores: two hosts per core, at least 4, and 0.5 GB of "
+                f"memory per host); every host is a process tree on this machine. Use "
+                f"instance_count between 1 and {limit}.")
+        problem = cluster.unavailable()
+        if problem:
+            raise validation(
+                f"InstanceCount={count}: multi-instance jobs need each host in its own Linux "
+                f"network namespace, which this machine does not give: {problem}. Use "
+                "instance_count=1, which runs here.")
 
 
 def parse_s3_uri(uri: str, field: str) -> tuple[str, str]:
@@ -49,13 +61,6 @@ def _check_channels(request: Mapping[str, Any]) -> None:
         if s3.get("S3DataType", "S3Prefix") not in ("S3Prefix", "ManifestFile"):
             raise validation(f"Channel '{name}': S3DataType {s3.get('S3DataType')!r} is not "
                              "simulated; use 'S3Prefix' or 'ManifestFile'.")
-        if s3.get("S3DataDistributionType") == "ShardedByS3Key":
-            count = (request.get("ResourceConfig") or {}).get("InstanceCount", 1)
-            if count > 1:
-                raise validation(f"Channel '{name}' is ShardedByS3Key across {count} instances; "
-                                 "this simulation runs one instance per job, so there is nothing "
-                                 "to shard. Use instance_count=1 (FullyReplicated and "
-                                 "ShardedByS3Key are the same on one instance).")
 
 
 def check_tags(tags: list[dict[str, str]]) -> None:
