@@ -46,8 +46,8 @@ REJECTED = [  # (change to a good request, error code, words in the message)
     ({"ResourceConfig": {"InstanceType": "ml.banana", "InstanceCount": 1}}, "ValidationException",
      ["1 validation error detected: Value 'ml.banana' at 'resourceConfig.instanceType' failed to "
       "satisfy constraint: Member must satisfy enum value set: [", "ml.p2.xlarge", "ml.m5.xlarge"]),
-    ({"ResourceConfig": {"InstanceType": "ml.m5.xlarge", "InstanceCount": 3}}, "ValidationException",
-     ["instance_count=1"]),
+    ({"ResourceConfig": {"InstanceType": "ml.m5.xlarge", "InstanceCount": 99}}, "ValidationException",
+     ["InstanceCount=99", "hosts in one job", "instance_count between 1 and"]),
     ({"HyperParameters": {f"k{i}": "1" for i in range(101)}}, "ValidationException", ["maximum is 100"]),
     ({"HyperParameters": {"long": "x" * 2501}}, "ValidationException", ["maximum is 2500"]),
     ({"RoleArn": "arn:aws:iam::12:role/NotAnAccount"}, "ValidationException", ["sm_tutorial.role()"]),

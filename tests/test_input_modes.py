@@ -5,7 +5,6 @@ import struct
 import threading
 
 import pytest
-from botocore.exceptions import ClientError
 from sagemaker.inputs import TrainingInput
 
 from conftest import course_estimator, estimator, output_tar_uri, s3_tar
@@ -184,18 +183,7 @@ print(sorted(os.path.relpath(os.path.join(d, f), root) for d, _, fs in os.walk(r
     assert "['keep/a.txt', 'keep/b.txt']" in log
 
 
-def test_sharded_by_s3_key_across_instances_is_refused(sess, source, digits):
-    from test_validation import GOOD
-    import copy
-    request = copy.deepcopy(GOOD)
-    request["TrainingJobName"] = "sharded-probe"
-    request["ResourceConfig"]["InstanceCount"] = 2
-    request["InputDataConfig"] = [{"ChannelName": "train", "DataSource": {"S3DataSource": {
-        "S3DataType": "S3Prefix", "S3Uri": digits["train"], "S3DataDistributionType": "ShardedByS3Key"}}}]
-    with pytest.raises(ClientError) as raised:
-        sess.sagemaker_client.create_training_job(**request)
-    assert "ShardedByS3Key" in raised.value.response["Error"]["Message"]
-    assert "instance_count=1" in raised.value.response["Error"]["Message"]
+# ShardedByS3Key across instances: tests/test_multi_host.py (it was refused before issue 13)
 
 
 FASTFILE_LAZY = """
