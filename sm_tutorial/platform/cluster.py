@@ -95,20 +95,31 @@ class NetworkFailed(Exception):
 class Network:
     """The job's network: the cluster process, the hosts file, the relay to the endpoint."""
 
-    def __init__(self, count: int, endpoint_url: str | None):
+    def __init__(self, count: int, endpoint_url: str | None, wait: bool = True):
+        """Starts the cluster process; with ``wait`` (else call ``ready()`` later: the job
+        starts it while it downloads) waits until the network is made."""
+        self.count, self.endpoint_url, self.made = count, endpoint_url, False
         self.folder = Path(tempfile.mkdtemp(prefix="smt-net-"))  # short: a Unix socket path
         self.listener: socket.socket | None = None
+        self.relay = None
         self.cluster = subprocess.Popen([sys.executable, "-I", "-S", str(NETNS), "--cluster"],
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                         stderr=subprocess.STDOUT)
+        if wait:
+            self.ready()
+
+    def ready(self) -> "Network":
+        """Wait for the cluster process; NetworkFailed (closed) if it could not make the network."""
+        if self.made:
+            return self
         line = self.cluster.stdout.readline().decode(errors="replace").strip()
         if line != "ready":
             self.close()
             raise NetworkFailed(line or "the job's network process ended at once")
-        (self.folder / "hosts").write_text(netns.hosts_file(count))
-        self.relay = None
-        if endpoint_url:
-            parts = urlsplit(endpoint_url)
+        self.made = True
+        (self.folder / "hosts").write_text(netns.hosts_file(self.count))
+        if self.endpoint_url:
+            parts = urlsplit(self.endpoint_url)
             self.relay = {"socket": str(self.folder / "endpoint.sock"), "port": parts.port or 80}
             self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             self.listener.bind(self.relay["socket"])
@@ -116,6 +127,7 @@ class Network:
             target = (parts.hostname or "127.0.0.1", self.relay["port"])
             threading.Thread(target=netns.relay, daemon=True, name="endpoint-relay",
                              args=(self.listener, lambda: socket.create_connection(target))).start()
+        return self
 
     def spec(self, host: Host) -> Path:
         """The file the host's launcher reads (``launcher.py --cluster``)."""
@@ -126,6 +138,9 @@ class Network:
         return path
 
     def close(self) -> None:
+        """End the cluster process and the relay (the hosts have ended); idempotent."""
+        if self.cluster.stdout.closed:
+            return
         if self.listener is not None:
             try:
                 self.listener.shutdown(socket.SHUT_RDWR)
@@ -149,22 +164,29 @@ def run_together(hosts: list[Host], train: Callable[[Host], str], stop: threadin
     (``job_stop``) sets it too. Returns (the outcome, (failed host, its exception) or None)."""
     results: dict[str, object] = {}
     failed: list = []
+    lock, all_done = threading.Lock(), threading.Event()
 
     def one(host: Host) -> None:
         try:
             results[host.name] = train(host)
         except Exception as error:  # JobFailed, or a bug of ours: the job fails either way
             results[host.name] = error
-            if not failed:
-                failed.append((host, error))
+            with lock:
+                if not failed:
+                    failed.append((host, error))
             stop.set()
+        finally:
+            with lock:
+                results.setdefault(host.name, None)
+                if len(results) == len(hosts):
+                    all_done.set()
 
     threads = [threading.Thread(target=one, args=(h,), name=f"host-{h.name}", daemon=True)
                for h in hosts]
     for thread in threads:
         thread.start()
-    while any(t.is_alive() for t in threads):
-        if job_stop.wait(0.05):
+    while not all_done.wait(0.02):  # returns at once when the last host ends
+        if job_stop.is_set():
             stop.set()
     for thread in threads:
         thread.join()

@@ -16,12 +16,17 @@ from .errors import JobFailed
 from .storage import Storage
 
 
-def fetch_code(storage: Storage, submit: str, job_folder: Path, root: ContainerRoot) -> None:
+def fetch_code(storage: Storage, submit: str, job_folder: Path, root: ContainerRoot,
+               others: tuple[ContainerRoot, ...] = ()) -> None:
+    """Download the source archive once, unpack it into ``root``'s code/ (and each of the
+    ``others``': the other hosts of a multi-instance job)."""
     try:
         archive = storage.download(submit, job_folder / "sourcedir.tar.gz")
     except Exception as error:
         raise JobFailed(f"ClientError: could not fetch the source code from {submit}: {error}")
     try:
+        for other in others:
+            unpack(archive, other.code)
         unpack(archive, root.code)
     except UnsafeMember as error:
         raise JobFailed(f"ClientError: the source archive {submit} has a member that would "

@@ -35,6 +35,7 @@ class JobRunner:
         self.root: ContainerRoot = self.hosts[0].root
         self.log: LogStream | None = None  # algo-1's
         self.host: HostRun | None = None  # algo-1's
+        self.network: cluster.Network | None = None  # a multi-instance job's
         self._own_opt_ml = False  # decided when the job starts (container_mode)
         self._framework_env: dict[str, str] = {}  # TF_USE_LEGACY_KERAS for a Keras 2 job
         self.image = images.lookup(job.folder.parent.parent,  # a registered image's folder
@@ -51,6 +52,8 @@ class JobRunner:
             try:
                 if reason:
                     self.job.update(FailureReason=self._as_container(reason)[:FAILURE_REASON_LIMIT])
+                if self.network:
+                    self.network.close()
                 for host in self.hosts:
                     if host.log:
                         host.log.close()
@@ -64,6 +67,8 @@ class JobRunner:
         deadline = time.time() + r.get("StoppingCondition", {}).get("MaxRuntimeInSeconds", 86400)
         outcome, reason = "Completed", None
         try:
+            if len(self.hosts) > 1:  # made while the job starts and the hosts download
+                self.network = cluster.Network(len(self.hosts), self.endpoint_url, wait=False)
             for host in self.hosts:
                 host.root.create()
                 host.log = LogStream(self.logs_client, self.job.name,
@@ -179,10 +184,11 @@ class JobRunner:
                 "estimator an entry_point (and source_dir), so the SDK sends sagemaker_program "
                 "and sagemaker_submit_directory, or a container_entry_point.")
         said = {}
+        if submit:  # once, into every host's code/
+            inputs.fetch_code(self.storage, submit, self.job.folder, self.root,
+                              tuple(h.root for h in self.hosts[1:]))
         for host in self.hosts:
             try:
-                if submit:
-                    inputs.fetch_code(self.storage, submit, host.folder, host.root)
                 lines, host.streamed = inputs.fetch_channels(
                     self.storage, r, host.root, host.folder, self.region, self.fastfile_prefetch,
                     host.index, len(self.hosts))
@@ -197,26 +203,25 @@ class JobRunner:
                         "AWS_DEFAULT_REGION": self.region, **self.credentials, **self._framework_env}
         several = len(self.hosts) > 1
         stop = threading.Event() if several else self.job.stop_requested
-        network = cluster.Network(len(self.hosts), self.endpoint_url) if several else None
         try:
-            for host in self.hosts:
-                host.run = HostRun(
-                    self.job, host.root, own_opt_ml=self._own_opt_ml, streamed=host.streamed,
-                    write_log=lambda line, h=host: h.log.write(self._as_container(line, h)),
-                    say=lambda text, h=host: self._say(text, h),
-                    flush_log=lambda h=host: h.log.flush(force=False),
-                    sync_checkpoints=lambda h=host: self._sync_checkpoints(h),
-                    platform_env=platform_env, image=self.image,
-                    stop_grace_seconds=self.stop_grace_seconds, host=host.name, stop=stop,
-                    cluster_spec=network.spec(host) if network else None)
-            self.host = self.hosts[0].run
-            if not several:
-                return self.host.train(deadline)
-            outcome, failed = cluster.run_together(self.hosts, lambda h: h.run.train(deadline),
-                                                   stop, self.job.stop_requested)
-        finally:
-            if network:
-                network.close()
+            network = self.network.ready() if several else None
+        except cluster.NetworkFailed as error:
+            raise JobFailed(f"InternalServerError: the job's network could not be made: {error}")
+        for host in self.hosts:
+            host.run = HostRun(
+                self.job, host.root, own_opt_ml=self._own_opt_ml, streamed=host.streamed,
+                write_log=lambda line, h=host: h.log.write(self._as_container(line, h)),
+                say=lambda text, h=host: self._say(text, h),
+                flush_log=lambda h=host: h.log.flush(force=False),
+                sync_checkpoints=lambda h=host: self._sync_checkpoints(h),
+                platform_env=platform_env, image=self.image,
+                stop_grace_seconds=self.stop_grace_seconds, host=host.name, stop=stop,
+                cluster_spec=network.spec(host) if network else None)
+        self.host = self.hosts[0].run
+        if not several:
+            return self.host.train(deadline)
+        outcome, failed = cluster.run_together(self.hosts, lambda h: h.run.train(deadline),
+                                               stop, self.job.stop_requested)
         if failed:
             self.failed_host, error = failed
             if isinstance(error, JobFailed):
