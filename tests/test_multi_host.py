@@ -434,3 +434,41 @@ def test_one_host_job_is_unchanged(sess, source):
     assert json.loads((root / "input/config/resourceconfig.json").read_text())["hosts"] == ["algo-1"]
     import socket
     assert lines_with(host_log(job, "algo-1"), "HOSTNAME ") == [socket.gethostname()]
+
+
+def test_a_killed_kernel_leaves_no_host_running(tmp_path):
+    """The kernel dies mid-job: every host's script is orphaned (and the job's network process
+    ends with the kernel's pipe); the next session() stops algo-2's as well as algo-1's."""
+    import re
+    import textwrap
+    from test_faults import alive, run_python
+    from test_faults import wait_for as wait_until
+    workspace, src = tmp_path / "ws", tmp_path / "src"
+    src.mkdir()
+    (src / "train.py").write_text("import os, time\nprint('pid', os.getpid(), flush=True)\ntime.sleep(120)\n")
+    kernel = run_python(textwrap.dedent(f"""
+        import sm_tutorial, time
+        from conftest import estimator
+        sess = sm_tutorial.session()
+        est = estimator(sess, {str(src)!r})
+        est.instance_count = 2
+        est.fit(wait=False)
+        print("job", est.latest_training_job.name, flush=True)
+        time.sleep(300)
+    """), workspace, cwd=str(__import__("pathlib").Path(__file__).parent))
+    name = wait_until(lambda: (lambda l: l.split()[1] if l.startswith("job ") else None)(
+        kernel.stdout.readline()), timeout=120)
+    logs = [workspace / "jobs" / name / f"algo-{n}.log" for n in (1, 2)]
+    pids = [wait_until(lambda log=log: log.exists() and (lambda m: int(m.group(1)) if m else None)(
+        re.search(r"^pid (\d+)$", log.read_text(), re.M))) for log in logs]
+    kernel.kill()
+    kernel.wait()
+    assert all(alive(pid) for pid in pids)
+    after = run_python(f"""
+        import sm_tutorial
+        sess = sm_tutorial.session()
+        print(sess.describe_training_job({name!r})["TrainingJobStatus"])
+    """, workspace)
+    out, _ = after.communicate(timeout=120)
+    assert out.strip().splitlines()[-1] == "Failed"
+    assert wait_for(lambda: not any(alive(pid) for pid in pids), 10)
