@@ -472,3 +472,17 @@ def test_a_killed_kernel_leaves_no_host_running(tmp_path):
     out, _ = after.communicate(timeout=120)
     assert out.strip().splitlines()[-1] == "Failed"
     assert wait_for(lambda: not any(alive(pid) for pid in pids), 10)
+
+
+def test_cli_logs_shows_every_host_or_one(sess, source, capsys):
+    from sm_tutorial.cli.main import main
+    est = hosts_estimator(sess, source("import os\nprint('I am', os.environ['SM_CURRENT_HOST'])\n"), 2)
+    est.fit(logs=False)
+    job = est.latest_training_job.name
+    capsys.readouterr()
+    assert main(["logs", job]) == 0
+    both = capsys.readouterr().out
+    assert "==> algo-1 <==" in both and "I am algo-1" in both and "I am algo-2" in both
+    assert main(["logs", job, "--host", "algo-2"]) == 0
+    one = capsys.readouterr().out
+    assert "I am algo-2" in one and "I am algo-1" not in one

@@ -123,7 +123,13 @@ def cmd_jobs(args) -> int:
 
 
 def cmd_logs(args) -> int:
-    log_file = settings.workspace() / "jobs" / args.job / "algo-1.log"
+    folder = settings.workspace() / "jobs" / args.job
+    log_file = folder / f"{args.host or 'algo-1'}.log"
+    others = sorted(folder.glob("algo-*.log"), key=lambda p: int(p.stem.split("-")[1]))[1:]
+    if not args.host and others and log_file.exists():  # a multi-instance job: every host's log
+        for path in [log_file] + others:
+            print(f"==> {path.stem} <==\n{path.read_text()}", end="")
+        return 0
     if os.environ.get(settings.ENDPOINT_ENV) or not log_file.exists():
         from ..client.logs import job_logs
         from ..client.sdk import session
@@ -235,6 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cmd_jobs)
     p = sub.add_parser("logs", help="print a job's logs")
     p.add_argument("job")
+    p.add_argument("--host", help="one host's log (algo-N) of a multi-instance job; default: all")
     p.set_defaults(func=cmd_logs)
     p = sub.add_parser("image", help="bring your own image: a folder with an executable train")
     actions = p.add_subparsers(dest="action", required=True)
