@@ -70,7 +70,8 @@ def _byo_hint(reason: str) -> str:
     if "FileNotFoundError" in reason or "No such file" in reason:
         return " The file is os.path.join(base, 'input', 'config', 'hyperparameters.json')."
     if "below min_accuracy" in reason:
-        return " Your train stopped at the gate with the job's own min_accuracy: is it the value from the file?"
+        return (" Your train stopped at its gate, though the model passes the job's min_accuracy: "
+                "is the number it compares the one from the file?")
     return " Compare your lines with q3.hint()."
 
 
