@@ -106,6 +106,13 @@ def _files(source: Path) -> dict[str, Path]:
     return found
 
 
+def _keep_executable(path: Path, target: Path) -> None:
+    """An executable stays one in the copy (lesson 3's image runs its ``train`` as a program)."""
+    bits = path.stat().st_mode & 0o111
+    if bits and target.stat().st_mode & bits != bits:
+        target.chmod(target.stat().st_mode | bits)
+
+
 def write_learner_copy(dest, source: Path = SOURCE) -> list[Path]:
     """``sm-tutorial learner-copy DEST``: write every lesson, blanked, and what they use."""
     dest = Path(dest)
@@ -114,6 +121,7 @@ def write_learner_copy(dest, source: Path = SOURCE) -> list[Path]:
         target = dest / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(_render(path))
+        _keep_executable(path, target)
         written.append(target)
     return written
 
@@ -136,6 +144,7 @@ def sync_workspace(folder: Path | None = None, source: Path = SOURCE) -> dict[st
             report["copied"].append(rel)
         elif target.read_bytes() == fresh:
             manifest[rel] = _digest(fresh)
+            _keep_executable(path, target)
             continue
         elif manifest.get(rel) == _digest(target.read_bytes()):
             report["refreshed"].append(rel)  # untouched since we wrote it: safe to update
@@ -144,6 +153,7 @@ def sync_workspace(folder: Path | None = None, source: Path = SOURCE) -> dict[st
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(fresh)
+        _keep_executable(path, target)
         manifest[rel] = _digest(fresh)
     manifest_path.write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
     return report

@@ -3,6 +3,7 @@ with each check saying "not yet"; `sm-tutorial lab` keeps the learner's edits.""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 
@@ -36,6 +37,7 @@ def copy(tmp_path_factory):
 
 def test_every_lesson_has_exercises_and_the_copy_has_no_solution_left(copy):
     assert len(LESSONS) >= 8 and (copy / "scripts" / "digits" / "train.py").is_file()
+    assert os.access(copy / "scripts" / "byo_image" / "train", os.X_OK)  # lesson 3 runs it
     for lesson in LESSONS:
         solved = json.loads(lesson.read_text())
         answers = solution_lines(solved)
@@ -93,6 +95,7 @@ def test_lab_copies_new_lessons_and_never_overwrites_an_edited_one(tmp_path):
     first = learner.sync_workspace(folder, source)
     assert {p.name for p in learner.lessons(folder)} == {p.name for p in LESSONS}
     assert not first["kept"] and not first["refreshed"]
+    assert os.access(folder / "scripts" / "byo_image" / "train", os.X_OK)
 
     edited, untouched = folder / LESSONS[1].name, folder / LESSONS[2].name
     mine = json.loads(edited.read_text())
