@@ -204,7 +204,19 @@ def _byo_job(sess, digits, tmp_path, name: str, read: str) -> str:
                              "validation": digits["csv"] + "/validation.csv"})
 
 
-def test_lesson3_q3_wants_min_accuracy_from_hyperparameters_json(capsys, sess, digits, tmp_path):
+@pytest.fixture
+def q3_images():
+    """Unregisters the images a test registered."""
+    from sm_tutorial import settings
+    from sm_tutorial.platform import images
+    before = set(images.names(settings.workspace()))
+    yield
+    for name in set(images.names(settings.workspace())) - before:
+        images.remove(settings.workspace(), name)
+
+
+def test_lesson3_q3_wants_min_accuracy_from_hyperparameters_json(capsys, sess, digits, tmp_path,
+                                                                  q3_images):
     hard = _byo_job(sess, digits, tmp_path, "q3-hard", "min_accuracy = 0.8")  # passes its own run
     refused(capsys, lesson3.q3, sess, hard, words=["min_accuracy=0.999", "does not use the value"])
     text = _byo_job(sess, digits, tmp_path, "q3-text", f"min_accuracy = {HPS_FILE}['min_accuracy']")
