@@ -121,7 +121,7 @@ def _byo_min_accuracy(session, job_name):
     reason = d.get("FailureReason", "")
     require(d["TrainingJobStatus"] == "Completed",
             f"your job ended {d['TrainingJobStatus']}: {reason[:160]!r}." + _byo_hint(reason))
-    from ..sdk import simulated
+    from ...client.sdk import simulated
     if not simulated():
         return ("your train ran in your own image (on AWS the check does not run it again; in "
                 "simulated mode it tries min_accuracy=0.999 and no hyperparameters).")
