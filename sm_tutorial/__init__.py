@@ -24,7 +24,7 @@ __version__ = "0.1.0"
 
 _PUBLIC = {
     "session": "sdk", "role": "sdk", "endpoint_url": "sdk", "current_mode": "sdk",
-    "simulated": "sdk",
+    "simulated": "sdk", "trainer_session": "trainer",
     "cleanup": "aws_mode",
     "upload_digits": "course_data", "local_path": "course_data",
     "workspace": "local_jobs", "job_root": "local_jobs", "cleanup_jobs": "local_jobs",
