@@ -4,6 +4,7 @@ endpoint, its driver (``sm_train.sh``, literal /opt/ml paths) runs in the namesp
 fallback and a job without the driver's channel fail at once with the fix."""
 import json
 import time
+from pathlib import Path
 
 import boto3
 import pytest
@@ -124,6 +125,31 @@ def test_model_trainer_with_a_data_channel(sess, endpoint, source, digits):
     assert d["TrainingJobStatus"] == "Completed", d.get("FailureReason")
     seen = json.loads(s3_tar(sess, d["ModelArtifacts"]["S3ModelArtifacts"])["seen.json"])
     assert seen["channels"] == ["train", "code", "sm_drivers"]
+
+
+def test_requirements_install_into_the_job_not_the_course_environment(sess, endpoint, source):
+    """SourceCode(requirements=...): the driver's `pip install -r` (into the image's Python on
+    AWS) goes to the job's own folder, as the script mode's requirements do."""
+    namespaces_or_skip()
+    import importlib.util
+    from sagemaker.modules.configs import SourceCode
+    from sagemaker.modules.train import ModelTrainer
+    from test_images import tiny_wheel
+    folder = source("import tinydep, os\n"
+                    "open(os.path.join(os.environ['SM_MODEL_DIR'], 'dep'), 'w').write(tinydep.VALUE)\n")
+    tiny_wheel(Path(folder))
+    (Path(folder) / "requirements.txt").write_text("--no-index\n./tinydep-1.0-py3-none-any.whl\n")
+    mt = ModelTrainer(training_image=IMAGE, role=sm_tutorial.role(), base_job_name="mt-reqs",
+                      source_code=SourceCode(source_dir=folder, entry_script="train.py",
+                                             requirements="requirements.txt"),
+                      sagemaker_session=sm_tutorial.trainer_session())
+    mt.train(wait=False)
+    name = mt._latest_training_job.training_job_name
+    d = ended(endpoint, sess, name)
+    assert d["TrainingJobStatus"] == "Completed", d.get("FailureReason")
+    assert s3_tar(sess, d["ModelArtifacts"]["S3ModelArtifacts"])["dep"] == b"from-the-wheel"
+    assert (endpoint.workspace / "jobs" / name / "packages" / "tinydep.py").is_file()
+    assert importlib.util.find_spec("tinydep") is None  # not in the course's environment
 
 
 def test_fallback_mode_fails_at_once_naming_the_fix(sess, endpoint, source, monkeypatch):

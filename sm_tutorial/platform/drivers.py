@@ -11,11 +11,13 @@ and sources it, ``cd``s to ``/opt/ml/input/data/code`` and runs the entry script
 only where the job has its own /opt/ml (``container/mounts.py``).
 
 This module says, before the container starts, why such a job cannot run, in AWS's terms and
-with the fix; the entrypoint kind of ``commands`` runs it otherwise, unchanged.
+with the fix; the entrypoint kind of ``commands`` runs it otherwise, unchanged, but for where
+its pip installs (``environment``).
 """
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -63,6 +65,15 @@ def problem(request: Mapping[str, Any], data: Path, no_own_opt_ml: str | None) -
                 "why and how to switch it on. Until then, train the same script with an "
                 "Estimator (entry_point=..., source_dir=...), which runs without it.")
     return None
+
+
+def environment(packages: Path, env: Mapping[str, str]) -> dict[str, str]:
+    """What the driver's process gets on top of the entrypoint kind's environment: its
+    ``pip install -r`` (``SourceCode(requirements=...)``) goes into the job's own ``packages``
+    folder, on PYTHONPATH, as the script mode's requirements do: never into the course's
+    environment, which is the image's Python here."""
+    path = [p for p in (env.get("PYTHONPATH"), str(packages)) if p]
+    return {"PIP_TARGET": str(packages), "PYTHONPATH": os.pathsep.join(path)}
 
 
 def _source_code(path: Path) -> dict:
