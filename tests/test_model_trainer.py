@@ -19,7 +19,7 @@ standin, pristine_environment, aws = (test_aws_mode.standin, test_aws_mode.prist
                                       test_aws_mode.aws)
 IMAGE = "763104351884.dkr.ecr.us-east-1.amazonaws.com/tensorflow-training:2.16-cpu-py310"
 HYPERPARAMETERS = {"epochs": 3, "learning-rate": 0.1, "name": "run one", "flag": True,
-                   "layers": [64, 32], "optimizer": {"name": "adam", "beta": 0.9}, "empty": ""}
+                   "layers": [64, 32], "optimizer": {"name": "adam", "beta": 0.9}}
 # A training script as AWS's ModelTrainer examples write them: argparse for the
 # hyperparameters, SM_MODEL_DIR for where the model goes.
 SCRIPT = """\
@@ -111,7 +111,7 @@ def test_model_trainer_job_completes(sess, endpoint, source, capsys):
     assert seen["epochs"] == 3 and seen["learning_rate"] == 0.1
     assert seen["SM_MODEL_DIR"] == "/opt/ml/model" and seen["cwd"] == "/opt/ml/input/data/code"
     assert seen["channels"] == ["code", "sm_drivers"]
-    log = "\n".join(sm_tutorial.job_logs(sess, name))
+    log = sm_tutorial.job_logs(sess, name)
     assert "trained 3 epochs" in log and "Training Container Execution Completed" in log
 
 
@@ -148,7 +148,7 @@ def test_requirements_install_into_the_job_not_the_course_environment(sess, endp
     d = ended(endpoint, sess, name)
     assert d["TrainingJobStatus"] == "Completed", d.get("FailureReason")
     assert s3_tar(sess, d["ModelArtifacts"]["S3ModelArtifacts"])["dep"] == b"from-the-wheel"
-    assert (endpoint.workspace / "jobs" / name / "packages" / "tinydep.py").is_file()
+    assert (endpoint.workspace / "jobs" / name / "opt" / "packages" / "tinydep.py").is_file()
     assert importlib.util.find_spec("tinydep") is None  # not in the course's environment
 
 
