@@ -24,7 +24,7 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("SM_TUTORIAL_WORKSPACE", tempfile.mkdtemp(prefix="sm-bench-"))
     import sm_tutorial
-    from sm_tutorial.measure import compare_input_modes, plot
+    from sm_tutorial.course.measure import compare_input_modes, plot
 
     sess = sm_tutorial.session()
     rows = compare_input_modes(sess, sm_tutorial.role(), sizes_mib=args.sizes, shard_mib=16)

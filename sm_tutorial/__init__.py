@@ -23,13 +23,13 @@ if _IMDS_OFF_BY_US:
 __version__ = "0.1.0"
 
 _PUBLIC = {
-    "session": "sdk", "role": "sdk", "endpoint_url": "sdk", "current_mode": "sdk",
-    "simulated": "sdk", "trainer_session": "trainer",
-    "cleanup": "aws_mode",
-    "upload_digits": "course_data", "local_path": "course_data",
-    "workspace": "local_jobs", "job_root": "local_jobs", "cleanup_jobs": "local_jobs",
-    "PipeModeDataset": "container.pipe_mode", "job_logs": "logs",
-    "download": "results", "extract": "results",
+    "session": "client.sdk", "role": "client.sdk", "endpoint_url": "client.sdk",
+    "current_mode": "client.sdk", "simulated": "client.sdk", "trainer_session": "client.trainer",
+    "cleanup": "client.aws_mode",
+    "upload_digits": "course.course_data", "local_path": "course.course_data",
+    "workspace": "client.local_jobs", "job_root": "client.local_jobs", "cleanup_jobs": "client.local_jobs",
+    "PipeModeDataset": "container.pipe_mode", "job_logs": "client.logs",
+    "download": "client.results", "extract": "client.results",
 }
 __all__ = sorted(_PUBLIC) + ["__version__"]
 

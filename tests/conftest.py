@@ -23,7 +23,7 @@ def sess():
 
 @pytest.fixture(scope="session")
 def endpoint(sess):
-    from sm_tutorial.sdk import local_endpoint
+    from sm_tutorial.client.sdk import local_endpoint
     return local_endpoint()
 
 
@@ -48,6 +48,32 @@ def source(tmp_path):
     return make
 
 
+def own_opt_ml() -> bool:
+    """Jobs get their own /opt/ml here (a Linux mount namespace), unless a test says otherwise."""
+    from sm_tutorial.container import mounts
+    return mounts.unavailable() is None
+
+
+def seen_root(root) -> str:
+    """The job's /opt/ml as its script sees it: /opt/ml itself, or the relocated folder."""
+    return "/opt/ml" if own_opt_ml() else str(root)
+
+
+@pytest.fixture
+def relocated(monkeypatch):
+    """Jobs this test starts get the fallback: /opt/ml relocated to the workspace folder."""
+    monkeypatch.setenv("SM_TUTORIAL_NAMESPACES", "off")
+
+
+@pytest.fixture
+def namespaced():
+    """Skips on a machine where jobs cannot get their own /opt/ml (macOS, locked-down Linux)."""
+    from sm_tutorial.container import mounts
+    problem = mounts.unavailable()
+    if problem:
+        pytest.skip(f"no job namespaces here: {problem}")
+
+
 def estimator(sess, source_dir, hyperparameters=None, **kwargs):
     from sagemaker.tensorflow import TensorFlow
     import sm_tutorial
@@ -70,7 +96,7 @@ def course_estimator(sess, **kwargs):
 
 def s3_tar(sess, uri: str) -> dict[str, bytes]:
     """Download a .tar.gz from S3 and return {member name: bytes (b'' for folders)}."""
-    from sm_tutorial.results import tar_members
+    from sm_tutorial.client.results import tar_members
     return tar_members(sess, uri)
 
 

@@ -14,7 +14,7 @@ import boto3
 import pytest
 
 import sm_tutorial
-from sm_tutorial import aws_mode, sdk
+from sm_tutorial.client import aws_mode, local_settings, sdk
 
 ROLE = "arn:aws:iam::123456789012:role/DemoSageMakerRole"
 
@@ -46,15 +46,15 @@ def pristine_environment():
     os.environ (AWS mode forgets the simulated session's settings directly) and the simulated
     session's bookkeeping. Torn down after monkeypatch, so nothing of the stand-in's survives:
     later test files talk to the simulated endpoint again, never to AWS's real hosts."""
-    env, saved, ours = dict(os.environ), dict(sdk._SAVED_ENV), dict(sdk._OURS)
+    env, saved, ours = dict(os.environ), dict(local_settings._SAVED_ENV), dict(local_settings._OURS)
     imds, mode = sm_tutorial._IMDS_OFF_BY_US, sdk._mode
     yield
     os.environ.clear()
     os.environ.update(env)
-    sdk._SAVED_ENV.clear()
-    sdk._SAVED_ENV.update(saved)
-    sdk._OURS.clear()
-    sdk._OURS.update(ours)
+    local_settings._SAVED_ENV.clear()
+    local_settings._SAVED_ENV.update(saved)
+    local_settings._OURS.clear()
+    local_settings._OURS.update(ours)
     sm_tutorial._IMDS_OFF_BY_US, sdk._mode = imds, mode
 
 
@@ -64,7 +64,7 @@ def aws(standin, pristine_environment, monkeypatch, tmp_path):
     urllib.request.urlopen(urllib.request.Request(standin + "/moto-api/reset", method="POST")).close()
     # Undo an earlier test's simulated session first: it would give AWS_DEFAULT_REGION back
     # (unset) over the value set below, which equals simulated mode's own.
-    sdk.forget_local_settings()
+    local_settings.forget_local_settings()
     for name in ("AWS_PROFILE", "SM_TUTORIAL_ENDPOINT", aws_mode.CONFIRM_ENV, aws_mode.MAX_RUN_ENV):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_ENDPOINT_URL", standin)

@@ -35,7 +35,7 @@ def test_failure_reason_and_log_show_opt_ml_paths(sess, source):
     "os.path.exists('/opt/ml/input/data/training_0')",
     "pathlib.Path('/opt/ml/input/data/training_0').exists()",
     "os.path.isfile('/opt/ml/input/data/training_0')"])
-def test_polling_a_literal_fifo_path_fails_within_seconds(sess, source, digits, probe):
+def test_polling_a_literal_fifo_path_fails_within_seconds(sess, source, digits, probe, relocated):
     script = f"""
         import os, pathlib, time
         while not {probe}:  # pipe_bring_your_own/train.py waits for its FIFO this way
@@ -95,7 +95,7 @@ def _workspace_names(root):
     return {job_folder, os.path.realpath(job_folder)}
 
 
-def test_guard_and_installed_package_paths_are_container_paths(sess, source):
+def test_guard_and_installed_package_paths_are_container_paths(sess, source, relocated):
     """Tracebacks through the guard (sitecustomize) and through a package pip installed from
     requirements.txt name the container's folders, never jobs/<name>/opt/bootstrap|packages."""
     from pathlib import Path

@@ -1,4 +1,5 @@
-"""What a script sees inside a simulated job: files, variables and arguments, as on AWS."""
+"""What a script sees inside a simulated job: files, variables and arguments, as on AWS; in both
+container modes: its own /opt/ml (a Linux mount namespace) and /opt/ml relocated (the fallback)."""
 import json
 
 import pytest
@@ -23,8 +24,18 @@ HPS = {"epochs": 3, "learning-rate": 0.1, "name": "run one", "use-bn": True,
        "layers": [64, 32], "opts": {"b": 2, "a": "x"}, "k": 5}
 
 
-@pytest.fixture(scope="module")
-def dumped(sess, digits, tmp_path_factory):
+@pytest.fixture(scope="module", params=["own /opt/ml", "relocated"])
+def dumped(request, sess, digits, tmp_path_factory):
+    from sm_tutorial.container import mounts
+    with pytest.MonkeyPatch.context() as patch:
+        if request.param == "relocated":
+            patch.setenv(mounts.SETTING, "off")
+        elif mounts.unavailable():
+            pytest.skip(f"no job namespaces here: {mounts.unavailable()}")
+        return _dump(sess, digits, tmp_path_factory)
+
+
+def _dump(sess, digits, tmp_path_factory):
     folder = tmp_path_factory.mktemp("dump")
     (folder / "train.py").write_text(DUMP)
     (folder / "helper.py").write_text("X = 1\n")
@@ -55,8 +66,8 @@ def test_arguments_as_the_toolkit_renders_them(dumped):
 def test_sm_variables(dumped):
     _, description, members = dumped
     env = read_json_member(members, "seen.json")["env"]
-    root = env["SAGEMAKER_BASE_DIR"]
-    assert root.endswith(f"/jobs/{description['TrainingJobName']}/opt/ml")
+    root = env.get("SAGEMAKER_BASE_DIR", "/opt/ml")
+    assert root == "/opt/ml" or root.endswith(f"/jobs/{description['TrainingJobName']}/opt/ml")
     assert env["SM_MODEL_DIR"] == f"{root}/model"
     assert env["SM_CHANNELS"] == '["train","validation"]'
     assert env["SM_CHANNEL_TRAIN"] == f"{root}/input/data/train"
@@ -102,7 +113,7 @@ def test_clean_environment_with_the_local_endpoint(dumped, sess):
     assert env["AWS_ENDPOINT_URL"].startswith("http://127.0.0.1:")
     assert env["AWS_ACCESS_KEY_ID"] == "testing"
     assert "SM_TUTORIAL_WORKSPACE" not in env and "PYTEST_CURRENT_TEST" not in env
-    assert seen["cwd"] == env["SAGEMAKER_BASE_DIR"] + "/code"
+    assert seen["cwd"] == env.get("SAGEMAKER_BASE_DIR", "/opt/ml") + "/code"
 
 
 def test_config_files(dumped):

@@ -207,7 +207,7 @@ def test_each_diagram_is_shown_with_a_text_alternative():
 
 def test_timing_chart_starts_at_zero():
     matplotlib.use("Agg")
-    from sm_tutorial.measure import plot
+    from sm_tutorial.course.measure import plot
     rows = [{"size_mib": s, "mode": m, "first_record_s": t + s / 100, "epoch_s": 2 * t + s / 50}
             for s in (4, 32) for m, t in (("File", 1.2), ("FastFile", 0.9), ("Pipe", 0.8))]
     figure = plot(rows)
@@ -217,7 +217,7 @@ def test_timing_chart_starts_at_zero():
 
 
 def test_learner_copy_carries_what_the_lessons_link_and_show(tmp_path):
-    from sm_tutorial.learner import write_learner_copy
+    from sm_tutorial.course.learner import write_learner_copy
     write_learner_copy(tmp_path)
     for notebook in sorted(tmp_path.glob("[0-9][0-9]_*.ipynb")):
         text = markdown(notebook)

@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from sm_tutorial.doctor import check_all, installed_version, report
+from sm_tutorial.cli.doctor import check_all, installed_version, report
 
 
 def by_name(checks):

@@ -9,8 +9,8 @@ import pytest
 
 from conftest import REPO, estimator
 
-from sm_tutorial.exercises import ____, is_blank
-from sm_tutorial.lessons import lesson0, lesson1, lesson3, lesson4, lesson5, lesson6
+from sm_tutorial.course.exercises import ____, is_blank
+from sm_tutorial.course.lessons import lesson0, lesson1, lesson3, lesson4, lesson5, lesson6
 
 
 def refused(capsys, exercise, *answer, words=()):
@@ -60,7 +60,7 @@ def test_blank_is_contagious_and_every_check_says_not_yet(capsys, sess):
     def parse_args(argv):
         ____
     assert is_blank(parse_args)
-    from sm_tutorial.lessons import lesson2
+    from sm_tutorial.course.lessons import lesson2
     every = [(lesson0.q1, ____), (lesson0.q2, sess, "job", ____), (lesson1.q1, ____),
              (lesson1.q2, sess, "job", ____), (lesson2.q1, parse_args), (lesson2.q2, ____),
              (lesson3.q1, ____), (lesson4.q1, sess, ____), (lesson5.q1, sess, "job", {"a": ____}),
@@ -71,7 +71,7 @@ def test_blank_is_contagious_and_every_check_says_not_yet(capsys, sess):
 
 # -- lesson 0 ------------------------------------------------------------------------------
 def test_a_check_that_cannot_read_the_answer_says_not_yet_without_a_traceback(capsys):
-    from sm_tutorial.exercises import Exercise
+    from sm_tutorial.course.exercises import Exercise
 
     def checker(c):
         return f"C={float(c)}"  # a learner's "half" makes this raise ValueError
@@ -189,7 +189,7 @@ def test_lesson5_q1_wants_every_epoch_of_this_jobs_metrics(capsys, sess, tmp_pat
 
 def test_lesson5_q2_wants_all_359_rows_not_the_first_ten(capsys):
     import numpy as np
-    from sm_tutorial.course_data import local_path
+    from sm_tutorial.course.course_data import local_path
 
     class Guess:  # a stand-in for the Keras model: always the label of the row's first pixel
         def predict(self, x, verbose=0):
@@ -232,7 +232,7 @@ def _capstone_job(sess, digits, folder: Path, script: str) -> str:
 
 
 def test_capstone_refuses_a_hard_coded_c_and_the_laptops_data(capsys, sess, digits, tmp_path):
-    from sm_tutorial.course_data import local_path
+    from sm_tutorial.course.course_data import local_path
     hard_c = _capstone_job(sess, digits, tmp_path / "hard_c", textwrap.dedent(
         CAPSTONE.format(data=CHANNEL, c="0.5")).replace('print(f"C={args.C}")', 'print("C=0.5")'))
     refused(capsys, lesson6.capstone, sess, hard_c, words=["do not hard-code"])
@@ -247,7 +247,7 @@ def test_capstone_refuses_a_hard_coded_c_and_the_laptops_data(capsys, sess, digi
 def test_lesson7_checks_refuse_a_job_that_is_not_fixed(capsys, sess, digits, tmp_path, monkeypatch):
     from sagemaker import image_uris
     import sm_tutorial
-    from sm_tutorial.lessons import lesson7
+    from sm_tutorial.course.lessons import lesson7
     monkeypatch.chdir(tmp_path)  # launch() writes debug_src/ here
     image = image_uris.retrieve("tensorflow", sess.boto_region_name, version="2.16",
                                 py_version="py310", instance_type="ml.m5.xlarge", image_scope="training")

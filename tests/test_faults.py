@@ -161,7 +161,7 @@ def test_restarted_endpoint_says_the_buckets_are_gone(tmp_path):
         print("ok", sess.default_bucket())
     """
     for round_ in range(2):
-        server = run_python(f"from sm_tutorial.cli import main; main(['serve', '--port', '{port}'])", workspace)
+        server = run_python(f"from sm_tutorial.cli.main import main; main(['serve', '--port', '{port}'])", workspace)
         try:
             assert url in server.stdout.readline()
             client = run_python(attach, workspace, env={"SM_TUTORIAL_ENDPOINT": url})
@@ -200,7 +200,7 @@ def test_a_second_endpoint_leaves_running_jobs_alone(tmp_path):
             time.sleep(0.1)
         print("final", sess.describe_training_job(name)["TrainingJobStatus"], flush=True)
     """)
-    listing = run_python("from sm_tutorial.cli import main; main(['jobs'])", workspace)
+    listing = run_python("from sm_tutorial.cli.main import main; main(['jobs'])", workspace)
     listing.communicate(timeout=120)
     assert alive(pid)  # the second endpoint did not touch it
     (tmp_path / "release").touch()  # now the script may end, however long the listing took

@@ -102,7 +102,7 @@ def test_a_stale_aws_profile_does_not_break_simulated_mode(tmp_path):
                AWS_CONFIG_FILE=str(tmp_path / "no-config"))
     code = ("import os, sm_tutorial\nsess = sm_tutorial.session()\n"
             "print('ok', sess.default_bucket(), os.environ.get('AWS_PROFILE'))\n"
-            "from sm_tutorial.sdk import forget_local_settings\nforget_local_settings()\n"
+            "from sm_tutorial.client.local_settings import forget_local_settings\nforget_local_settings()\n"
             "print('restored', os.environ.get('AWS_PROFILE'))\n")
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                           timeout=300, cwd=tmp_path)
@@ -164,11 +164,11 @@ def test_aws_mode_keeps_what_the_learner_set_after_a_simulated_session(sess, mon
     """Switching to AWS mode gives back the variables simulated mode replaced, but never undoes
     one the learner set since (found while checking the AWS_PROFILE fix: test_aws_mode failed
     after any simulated session in the same process)."""
-    from sm_tutorial import sdk
+    from sm_tutorial.client.local_settings import forget_local_settings
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDSETLATER")
     monkeypatch.setenv("AWS_PROFILE", "set-later")
     try:
-        sdk.forget_local_settings()
+        forget_local_settings()
         assert os.environ["AWS_ACCESS_KEY_ID"] == "AKIDSETLATER"
         assert os.environ["AWS_PROFILE"] == "set-later"
         assert "AWS_ENDPOINT_URL" not in os.environ  # what simulated mode set is undone

@@ -104,7 +104,7 @@ def test_extract_runs_on_the_system_python(tmp_path):
     """The extraction modules import only the standard library: run them on Debian's 3.11.2."""
     (tmp_path / "good.tar.gz").write_bytes(good_tarball())
     (tmp_path / "bad.tar.gz").write_bytes(tarball(ESCAPES["dotdot"]))
-    code = (f"import sys; sys.path.insert(0, {str(REPO)!r})\nfrom sm_tutorial.results import extract\n"
+    code = (f"import sys; sys.path.insert(0, {str(REPO)!r})\nfrom sm_tutorial.client.results import extract\n"
             f"print(sys.version.split()[0], sorted(extract({str(tmp_path / 'good.tar.gz')!r}, "
             f"{str(tmp_path / 'good')!r})))\n"
             f"try:\n    extract({str(tmp_path / 'bad.tar.gz')!r}, {str(tmp_path / 'bad')!r})\n"
@@ -286,7 +286,7 @@ def test_a_full_or_read_only_disk_fails_the_job_without_hanging(sess, source, tm
     assert os.strerror(code) in d["FailureReason"] and words in d["FailureReason"], d["FailureReason"]
     assert "SM_TUTORIAL_WORKSPACE" in d["FailureReason"]  # how to fix it
     assert not alive(pid) and not job_thread_errors
-    from sm_tutorial.sdk import local_endpoint
+    from sm_tutorial.client.sdk import local_endpoint
     assert local_endpoint().service._jobs[name].finished.is_set()  # cleanup_jobs may remove it
 
 
@@ -333,8 +333,11 @@ def test_a_job_filling_a_real_small_disk_ends_failed(tmp_path):
 
 # -- a script that deletes the folders the platform needs (defect 5) ----------------------------
 @pytest.mark.parametrize("variable", ["SM_OUTPUT_DIR", "SAGEMAKER_BASE_DIR"])
-def test_a_script_that_deletes_its_output_folder_gets_a_reason(sess, source, job_thread_errors, variable):
+def test_a_script_that_deletes_its_output_folder_gets_a_reason(sess, source, job_thread_errors, variable,
+                                                               monkeypatch):
     from sagemaker.exceptions import UnexpectedStatusException
+    if variable == "SAGEMAKER_BASE_DIR":  # set where /opt/ml is relocated (the fallback)
+        monkeypatch.setenv("SM_TUTORIAL_NAMESPACES", "off")
     est = estimator(sess, source(f"import os, shutil\nshutil.rmtree(os.environ[{variable!r}])\n"))
     with pytest.raises(UnexpectedStatusException):
         est.fit(logs=False)

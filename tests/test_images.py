@@ -9,7 +9,7 @@ import zipfile
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import s3_tar
+from conftest import s3_tar, seen_root
 from test_validation import GOOD
 
 TF_IMAGE = GOOD["AlgorithmSpecification"]["TrainingImage"]
@@ -39,7 +39,7 @@ def test_container_entrypoint_and_arguments_through_boto3(sess, endpoint):
     members = s3_tar(sess, described["ModelArtifacts"]["S3ModelArtifacts"])
     assert members["x"] == b"prog|a b c\n"  # the arguments are argv, no hyperparameters added
     root = endpoint.workspace / "jobs" / "entrypoint-bash" / "opt" / "ml"
-    assert members["cwd"].decode().strip() == str((root / "code").resolve())  # the WORKDIR
+    assert members["cwd"].decode().strip() == seen_root((root).resolve()) + "/code"  # the WORKDIR
     log = (endpoint.workspace / "jobs" / "entrypoint-bash" / "algo-1.log").read_text()
     assert "ran-entrypoint" in log and "Starting the container" in log
 
@@ -114,7 +114,7 @@ def tiny_wheel(folder):
 TRAIN = """#!/usr/bin/env python3
 import json, os, sys
 import tinydep
-base = os.environ["SAGEMAKER_BASE_DIR"]
+base = os.environ.get("SAGEMAKER_BASE_DIR", "/opt/ml")  # set where /opt/ml is relocated
 hps = json.load(open(os.path.join(base, "input", "config", "hyperparameters.json")))
 with open(os.path.join(base, "model", "seen.json"), "w") as out:
     json.dump({"argv": sys.argv, "hps": hps, "dep": tinydep.VALUE, "cwd": os.getcwd(),
@@ -139,7 +139,7 @@ def image_folder(tmp_path):
 
 def test_byo_image_runs_train_as_docker_run_image_train(sess, endpoint, image_folder, capsys):
     from sagemaker.estimator import Estimator
-    from sm_tutorial.cli import main
+    from sm_tutorial.cli.main import main
     import sm_tutorial
     assert main(["image", "add", "byo-trainer", str(image_folder)]) == 0
     uri = capsys.readouterr().out.strip()
@@ -164,6 +164,7 @@ def test_byo_image_runs_train_as_docker_run_image_train(sess, endpoint, image_fo
     assert seen["dep"] == "from-the-wheel" and seen["mine"] == "on"
     assert seen["job"] == "byo-job" and seen["arn"].endswith(":training-job/byo-job")
     assert seen["data"] == ["requirements.txt"]
+    assert seen["cwd"] == seen_root((endpoint.workspace / "jobs" / "byo-job" / "opt" / "ml").resolve()) + "/code"
     log = (endpoint.workspace / "jobs" / "byo-job" / "algo-1.log").read_text()
     assert "byo train ran" in log and "Image byo-trainer (sm-tutorial image add)" in log
     assert main(["image", "remove", "byo-trainer"]) == 0
@@ -194,7 +195,7 @@ def test_unknown_image_uri_is_refused_at_create(sess):
 ])
 def test_image_add_refuses_a_folder_it_cannot_run(tmp_path, capsys, problem, words):
     from sm_tutorial import settings
-    from sm_tutorial.cli import main
+    from sm_tutorial.cli.main import main
     folder = tmp_path / "bad"
     folder.mkdir()
     train = folder / "train"
@@ -215,13 +216,14 @@ def test_image_add_refuses_a_folder_it_cannot_run(tmp_path, capsys, problem, wor
 
 
 def test_image_remove_of_an_unknown_name(capsys):
-    from sm_tutorial.cli import main
+    from sm_tutorial.cli.main import main
     assert main(["image", "remove", "never-there"]) == 2
     assert "sm-tutorial image list" in capsys.readouterr().err
 
 
-def test_byo_train_with_a_literal_opt_ml_path_is_told_the_variable(sess, endpoint, tmp_path, capsys):
-    from sm_tutorial.cli import main
+def test_byo_train_with_a_literal_opt_ml_path_is_told_the_variable(sess, endpoint, tmp_path, capsys,
+                                                                   relocated):
+    from sm_tutorial.cli.main import main
     folder = tmp_path / "literal"
     folder.mkdir()
     (folder / "train").write_text("#!/usr/bin/env python3\nopen('/opt/ml/model/m.txt', 'w')\n")

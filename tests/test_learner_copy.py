@@ -10,7 +10,7 @@ import pytest
 
 from conftest import REPO
 
-from sm_tutorial import learner
+from sm_tutorial.course import learner
 
 LESSONS = learner.lessons()
 
@@ -120,7 +120,7 @@ def test_lab_copies_new_lessons_and_never_overwrites_an_edited_one(tmp_path):
 
 
 def test_cli_learner_copy_and_lab(tmp_path, monkeypatch, capsys):
-    from sm_tutorial import cli
+    from sm_tutorial.cli import main as cli
     assert cli.main(["learner-copy", str(tmp_path / "copy")]) == 0
     assert (tmp_path / "copy" / LESSONS[0].name).exists()
     assert f"Wrote {len(LESSONS)} lessons" in capsys.readouterr().out

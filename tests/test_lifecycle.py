@@ -50,7 +50,7 @@ def test_exit_137_is_out_of_memory(sess, source):
     assert d["FailureReason"].startswith("OutOfMemoryError")
 
 
-def test_literal_opt_ml_path_points_to_sm_model_dir(sess, source):
+def test_literal_opt_ml_path_points_to_sm_model_dir(sess, source, relocated):
     d, _ = fail_job(sess, source("""
         import os
         os.makedirs("/opt/ml/model", exist_ok=True)
@@ -59,6 +59,28 @@ def test_literal_opt_ml_path_points_to_sm_model_dir(sess, source):
     assert "SM_MODEL_DIR" in d["FailureReason"] and "literal /opt/ml path" in d["FailureReason"]
     import os
     assert not os.path.exists("/opt/ml/model/model.txt")
+
+
+def test_literal_opt_ml_paths_work_in_the_jobs_own_namespace(sess, source, namespaced):
+    """Written as AWS's examples are: literal /opt/ml paths, no SM_* variable. The host's /opt
+    is untouched and its other entries stay visible inside the job."""
+    import os
+    before = sorted(os.listdir("/opt")) if os.path.isdir("/opt") else []
+    est = estimator(sess, source(f"""
+        import os
+        assert os.getcwd() == "/opt/ml/code", os.getcwd()
+        assert "SAGEMAKER_BASE_DIR" not in os.environ
+        assert os.environ["SM_MODEL_DIR"] == "/opt/ml/model"
+        assert sorted(e for e in os.listdir("/opt") if e != "ml") == {[e for e in before if e != "ml"]!r}
+        assert sorted(os.listdir("/opt/ml/input/config")) == [
+            "hyperparameters.json", "inputdataconfig.json", "resourceconfig.json"]
+        os.makedirs("/opt/ml/model/1", exist_ok=True)
+        open("/opt/ml/model/1/model.txt", "w").write("x")
+    """))
+    est.fit(logs=False)
+    assert est.latest_training_job.describe()["TrainingJobStatus"] == "Completed"
+    assert s3_tar(sess, est.model_data)["1/model.txt"] == b"x"
+    assert (sorted(os.listdir("/opt")) if os.path.isdir("/opt") else []) == before
 
 
 def test_syntax_error_and_missing_entry_point(sess, source):
@@ -186,7 +208,7 @@ def test_checkpoints_sync_both_ways(sess, source):
     s3.put_object(Bucket=bucket, Key="ckpt/test/epoch-1.txt", Body=b"one")
     est = estimator(sess, source("""
         import os
-        folder = "/opt/ml/checkpoints".replace("/opt/ml", os.environ["SAGEMAKER_BASE_DIR"])
+        folder = os.path.join(os.environ.get("SAGEMAKER_BASE_DIR", "/opt/ml"), "checkpoints")
         print("found", sorted(os.listdir(folder)))
         open(os.path.join(folder, "epoch-2.txt"), "w").write("two")
     """), checkpoint_s3_uri=f"s3://{bucket}/ckpt/test")

@@ -202,8 +202,8 @@ def test_a_job_without_the_drivers_channel_fails_naming_the_fix(sess, endpoint, 
 def test_aws_mode_is_the_real_account_with_the_guardrails(aws, source, capsys):
     from sagemaker.modules.train import ModelTrainer
     from sagemaker.modules.configs import SourceCode
-    from sm_tutorial import aws_mode
-    from sm_tutorial.trainer import LocalBotoSession
+    from sm_tutorial.client import aws_mode
+    from sm_tutorial.client.trainer import LocalBotoSession
     ts = sm_tutorial.trainer_session()
     assert not isinstance(ts.boto_session, LocalBotoSession)
     assert ts.default_bucket_prefix == "sm-tutorial"

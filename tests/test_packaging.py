@@ -152,3 +152,76 @@ def test_make_test_installs_before_testing():
                                   ".ci/smoke-python"])
 def test_layout(path):
     assert (REPO / path).exists()
+
+
+PACKAGE = REPO / "sm_tutorial"
+MAX_MODULE_LINES = 400
+
+
+def module_name(path):
+    parts = list(path.relative_to(REPO).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def package_imports():
+    """{module: {module of the package it imports}}, from the source with ast: every import
+    statement, those inside functions too. `from X import y` counts as importing X.y when that
+    is a module of the package, else X."""
+    import ast
+    modules = {module_name(p): p for p in PACKAGE.rglob("*.py")}
+    graph = {}
+    for name, path in modules.items():
+        is_package = path.name == "__init__.py"
+        graph[name] = set()
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                if node.level:
+                    base = name.split(".")[:len(name.split(".")) - node.level + is_package]
+                    source = ".".join(base + ([node.module] if node.module else []))
+                else:
+                    source = node.module
+                targets = [f"{source}.{alias.name}" if f"{source}.{alias.name}" in modules else source
+                           for alias in node.names]
+            else:
+                continue
+            graph[name] |= {t for t in targets if t in modules and t != name}
+    return graph
+
+
+def test_container_never_imports_the_platform():
+    """The contract a script sees does not depend on the service that runs it."""
+    offenders = {m: sorted(i for i in imports if i.startswith("sm_tutorial.platform"))
+                 for m, imports in package_imports().items() if m.startswith("sm_tutorial.container")}
+    offenders = {m: i for m, i in offenders.items() if i}
+    assert not offenders, f"the container imports the platform: {offenders}"
+
+
+def test_no_import_cycles():
+    graph = package_imports()
+    done, path = set(), []
+
+    def visit(module):
+        if module in path:
+            return path[path.index(module):] + [module]
+        if module in done:
+            return None
+        path.append(module)
+        for imported in sorted(graph[module]):
+            cycle = visit(imported)
+            if cycle:
+                return cycle
+        path.pop()
+        done.add(module)
+        return None
+
+    for module in sorted(graph):
+        cycle = visit(module)
+        assert cycle is None, "import cycle: " + " -> ".join(cycle)
+
+
+def test_modules_stay_small():
+    too_long = {str(p.relative_to(REPO)): n for p in PACKAGE.rglob("*.py")
+                if (n := len(p.read_text().splitlines())) > MAX_MODULE_LINES}
+    assert not too_long, f"over {MAX_MODULE_LINES} lines: {too_long}"

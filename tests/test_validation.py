@@ -4,7 +4,6 @@ import copy
 import pytest
 from botocore.exceptions import ClientError
 
-import sm_tutorial
 
 GOOD = {
     "TrainingJobName": "validation-probe",

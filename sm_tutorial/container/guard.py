@@ -1,8 +1,10 @@
-"""Loaded into every training process (as ``sitecustomize``): stops literal /opt/ml paths.
+"""Loaded into every training process (as ``sitecustomize``): FastFile's fetch on first open,
+and, where /opt/ml is relocated, a stop to literal /opt/ml paths.
 
-On AWS the tree really is at /opt/ml; here it is a folder in the course workspace. A script
-that hard-codes ``/opt/ml/model`` would write outside the job, so this audit hook refuses the
-call with a message that names the variable to use instead.
+On AWS the tree really is at /opt/ml, and so it is here where the job has its own mount
+namespace (``mounts.py``). Elsewhere it is a folder of the course workspace
+(``SAGEMAKER_BASE_DIR``): a script that hard-codes ``/opt/ml/model`` would write outside the
+job, so an audit hook refuses the call with a message that names the variable to use instead.
 """
 import os
 import pathlib
@@ -21,8 +23,10 @@ _HINTS = (
 _EVENTS = {"open", "os.mkdir", "os.rename", "os.remove", "os.listdir", "os.scandir", "shutil.copyfile"}
 
 
+_RELOCATED = os.environ.get("SAGEMAKER_BASE_DIR", "/opt/ml") != "/opt/ml"
 _FASTFILE = {}
-_manifest = os.path.join(os.environ.get("SAGEMAKER_BASE_DIR", "/opt/ml"), "..", "..", "fastfile.json")
+# jobs/<job>/fastfile.json; this file is jobs/<job>/opt/bootstrap/sitecustomize.py
+_manifest = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "fastfile.json")
 if os.path.exists(_manifest):
     import sm_tutorial.container.fastfile as _fastfile  # only jobs with FastFile channels
     _FASTFILE = _fastfile.load(_manifest)
@@ -71,7 +75,7 @@ def _probe(function):
     return probe
 
 
-for _module, _names in ((os.path, ("exists", "lexists", "isfile", "isdir")),
+for _module, _names in () if not _RELOCATED else ((os.path, ("exists", "lexists", "isfile", "isdir")),
                         (os, ("stat", "lstat", "access"))):
     for _name in _names:
         _original = getattr(_module, _name)
@@ -80,7 +84,7 @@ for _module, _names in ((os.path, ("exists", "lexists", "isfile", "isdir")),
                           os.supports_effective_ids):
             if _original in _supports:  # shutil.rmtree keeps its symlink-safe fd walk
                 _supports.add(getattr(_module, _name))
-for _name in ("exists", "is_file", "is_dir", "is_fifo"):
+for _name in ("exists", "is_file", "is_dir", "is_fifo") if _RELOCATED else ():
     setattr(pathlib.Path, _name, _probe(getattr(pathlib.Path, _name)))
 
 
@@ -91,7 +95,7 @@ def _hook(event, args):
         entry = _FASTFILE.get(os.path.abspath(os.fspath(args[0])))
         if entry:
             _fastfile.ensure(entry)  # FastFile: fetched on first open
-    path = next((p for p in map(_literal, args[:2]) if p), None)
+    path = next((p for p in map(_literal, args[:2]) if p), None) if _RELOCATED else None
     if path is not None:
         _refuse(path)
 

@@ -3,10 +3,12 @@ ends (or the job is stopped) ends every process the script started, whatever its
 process group, as AWS's container teardown does. Nothing the job started outlives it, and
 nothing holds the log pipe open after the job has ended.
 
-    python -I -S launcher.py GRACE_SECONDS [CODE_DIR] -- python train.py ARGS...
+    python -I -S launcher.py GRACE_SECONDS [CODE_DIR] [--opt-ml JOB_ROOT] -- python train.py ARGS...
 
 CODE_DIR (the job's code folder, also its working directory) is not used here: it is in the
 command line so that ``ps`` shows whose launcher this is where there is no /proc (macOS).
+With ``--opt-ml``, the launcher first enters its own user and mount namespace in which
+JOB_ROOT is /opt/ml (``mounts.py``), and starts the script in /opt/ml/code.
 
 Started by file path with the standard library only (it never imports sm_tutorial). On Linux
 it becomes a child subreaper (prctl), so double-forked and setsid() daemons are re-parented to
@@ -22,6 +24,9 @@ import signal
 import subprocess
 import sys
 import time
+
+sys.path.append(os.path.dirname(os.path.abspath(__file__)))  # -I leaves our folder out
+import mounts  # noqa: E402  (standard library only, like this file)
 
 PR_SET_CHILD_SUBREAPER = 36
 
@@ -106,6 +111,14 @@ def exit_as(code: int) -> None:
 
 def main(argv: list[str]) -> None:
     grace, command = float(argv[0]), argv[argv.index("--") + 1:]
+    options = argv[:argv.index("--")]
+    if "--opt-ml" in options:  # before anything else: the kernel wants one thread here
+        try:
+            mounts.enter(options[options.index("--opt-ml") + 1])
+            os.chdir(os.path.join(mounts.OPT_ML, "code"))
+        except (mounts.Unavailable, OSError) as error:
+            print(f"sm-tutorial: the job's container could not be set up: {error}", flush=True)
+            sys.exit(70)
     become_subreaper()
     stopping = []
 

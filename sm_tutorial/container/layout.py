@@ -1,7 +1,8 @@
-"""The /opt/ml tree of one job, rooted in the course workspace instead of /opt/ml.
-
-AWS's toolkit honours ``SAGEMAKER_BASE_DIR`` in place of /opt/ml; we set it to this root, and
-every ``SM_*`` path points inside it, so a script that uses the variables runs unchanged.
+"""The /opt/ml tree of one job. It is kept in the course workspace; the script sees it at
+/opt/ml itself where the job has its own mount namespace (``mounts.py``). Elsewhere it is
+relocated: AWS's toolkit honours ``SAGEMAKER_BASE_DIR`` in place of /opt/ml, we set it to this
+root, and every ``SM_*`` path points inside it, so a script that uses the variables runs
+unchanged.
 """
 from __future__ import annotations
 
@@ -52,6 +53,9 @@ class ContainerRoot:
                               ("resourceconfig.json", resource_config),
                               ("inputdataconfig.json", input_data_config)):
             (self.config / name).write_text(json.dumps(content))
+
+
+OPT_ML = ContainerRoot(Path("/opt/ml"))  # the tree as a script in its own namespace sees it
 
 
 def resource_config(instance_type: str, host: str = "algo-1") -> dict[str, Any]:

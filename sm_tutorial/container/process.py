@@ -42,15 +42,18 @@ def bootstrap(root: ContainerRoot) -> Path:
     return folder
 
 
-def base_environment(root: ContainerRoot, extra: Mapping[str, str]) -> dict[str, str]:
-    """The process environment: host basics, then the contract's and the platform's variables."""
+def base_environment(root: ContainerRoot, extra: Mapping[str, str],
+                     relocated: bool = True) -> dict[str, str]:
+    """The process environment: host basics, then the contract's and the platform's variables
+    (and ``SAGEMAKER_BASE_DIR`` where /opt/ml is ``relocated`` to ``root``)."""
     env = {k: os.environ[k] for k in HOST_VARIABLES if k in os.environ}
     env.update({k: without_credentials(env[k]) for k in URL_VARIABLES if k in env})
     env["HOME"] = str(root.path.parent / "home")
     Path(env["HOME"]).mkdir(parents=True, exist_ok=True)
     env["PYTHONUNBUFFERED"] = "1"
     env["PYTHONDONTWRITEBYTECODE"] = "1"
-    env["SAGEMAKER_BASE_DIR"] = str(root.path)
+    if relocated:
+        env["SAGEMAKER_BASE_DIR"] = str(root.path)
     env.update(extra)
     return env
 
@@ -106,12 +109,14 @@ def command(entry_point: str, args: list[str]) -> list[str]:
 
 
 def start(root: ContainerRoot, argv: list[str], env: Mapping[str, str],
-          stop_grace_seconds: float) -> subprocess.Popen:
+          stop_grace_seconds: float, own_opt_ml: bool = False) -> subprocess.Popen:
     """Run the script under the launcher (which ends everything the script starts, with it),
     stdout and stderr merged as CloudWatch shows them. The Popen is the launcher's: SIGTERM
-    it to stop the job (the launcher passes it on and SIGKILLs after the grace)."""
+    it to stop the job (the launcher passes it on and SIGKILLs after the grace). With
+    ``own_opt_ml`` the launcher first makes ``root`` the job's /opt/ml (``mounts.py``)."""
     launcher = [sys.executable, "-I", "-S", str(LAUNCHER), str(stop_grace_seconds),
-                str(root.code), "--"]  # the code folder: platform/orphans.py's check via ps
+                str(root.code)]  # the code folder: platform/orphans.py's check via ps
+    launcher += ["--opt-ml", str(root.path), "--"] if own_opt_ml else ["--"]
     return subprocess.Popen(launcher + argv, cwd=root.code, env=dict(env), stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                             start_new_session=True)

@@ -10,7 +10,10 @@ Three kinds, decided by the request:
   as ``docker run IMAGE train``. Such a container gets what AWS gives a bring-your-own
   container: the files in ``input/config`` and the channels, ``TRAINING_JOB_NAME``,
   ``TRAINING_JOB_ARN`` and the request's ``Environment`` (no ``SM_*``: those come from the
-  toolkit), plus ``SAGEMAKER_BASE_DIR``, where this simulation keeps /opt/ml.
+  toolkit), plus ``SAGEMAKER_BASE_DIR`` where this simulation relocates /opt/ml.
+
+``root`` is where the job's /opt/ml is kept; ``view`` is /opt/ml as the process sees it:
+``layout.OPT_ML`` in its own mount namespace, else ``root`` itself (relocated).
 """
 from __future__ import annotations
 
@@ -21,9 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from ..container import arguments, environment, layout, process
+from ..container import arguments, environment, layout, mounts, process
 from ..container.layout import ContainerRoot
-from . import instances
+from . import drivers, instances
 
 
 class CommandError(Exception):
@@ -50,27 +53,35 @@ def kind(request: Mapping[str, Any], image_folder: Path | None) -> str | None:
 
 
 def build(root: ContainerRoot, request: Mapping[str, Any], *, job_name: str, job_arn: str,
-          region: str, platform_env: Mapping[str, str], image_folder: Path | None) -> Command:
+          region: str, platform_env: Mapping[str, str], image_folder: Path | None,
+          view: ContainerRoot | None = None) -> Command:
     """Write input/config/*.json and return the command and environment for the launcher."""
+    view = view or root
     hps = request.get("HyperParameters") or {}
     instance_type = request["ResourceConfig"]["InstanceType"]
     resources = layout.resource_config(instance_type)
     data_config = layout.input_data_config(request)
     root.write_config(hps, resources, data_config)
     how = kind(request, image_folder)
+    trainer = how == "entrypoint" and drivers.is_model_trainer(request)
+    if trainer:  # ModelTrainer's driver: it sets the SM_* variables itself, at literal /opt/ml
+        reason = drivers.problem(request, root.data, None if view is not root else
+                                 mounts.unavailable() or "/opt/ml is relocated for this job")
+        if reason:
+            raise CommandError(reason)
     variables = {"TRAINING_JOB_NAME": job_name, "TRAINING_JOB_ARN": job_arn}
-    if how != "image":  # the toolkit's SM_* variables
+    if how != "image" and not trainer:  # the toolkit's SM_* variables
         image = request["AlgorithmSpecification"].get("TrainingImage", "")
         spec = instances.lookup(instance_type)
         training_env = environment.training_environment(
-            root, job_name=job_name, hyperparameters=hps, resource_config=resources,
+            view, job_name=job_name, hyperparameters=hps, resource_config=resources,
             input_data_config=data_config, num_cpus=spec.vcpus, num_gpus=spec.gpus,
             framework_module="sagemaker_tensorflow_container.training:main"
             if "tensorflow" in image else None)
         variables.update(environment.sm_variables(training_env, region))
     variables.update(platform_env)
     variables.update(request.get("Environment") or {})
-    env = process.base_environment(root, variables)
+    env = process.base_environment(root, variables, relocated=view is root)
     if how == "script":
         argv = process.command(training_env["user_entry_point"],
                                arguments.to_cmd_args(training_env["hyperparameters"]))
@@ -84,17 +95,19 @@ def build(root: ContainerRoot, request: Mapping[str, Any], *, job_name: str, job
             python_path.append(str(image_folder / "packages"))
     env["PATH"] = os.pathsep.join(path)
     env["PYTHONPATH"] = os.pathsep.join(python_path)
+    if trainer:
+        env.update(drivers.environment(root.path.parent / "packages", env))
     algorithm = request["AlgorithmSpecification"]
     argv = list(algorithm.get("ContainerEntrypoint") or []) + \
         list(algorithm.get("ContainerArguments") or ([] if how == "entrypoint" else ["train"]))
     shown = list(argv)
-    argv[0] = _resolve(root, argv[0], env["PATH"], how)
+    argv[0] = _resolve(root, argv[0], env["PATH"], how, relocated=view is root)
     return Command(how, argv, env, shown)
 
 
-def _resolve(root: ContainerRoot, program: str, path: str, how: str) -> str:
-    """The program to exec (a /opt/ml path becomes its stand-in), or CommandError as the
-    container runtime fails when it is missing or not executable."""
+def _resolve(root: ContainerRoot, program: str, path: str, how: str, relocated: bool) -> str:
+    """The program to exec (a /opt/ml path becomes its stand-in where /opt/ml is relocated), or
+    CommandError as the container runtime fails when it is missing or not executable."""
     what = "ContainerEntrypoint" if how == "entrypoint" else "The image's command"
     if program.startswith("/opt/ml/"):
         found: str | None = str(root.path / program[len("/opt/ml/"):])
@@ -114,7 +127,7 @@ def _resolve(root: ContainerRoot, program: str, path: str, how: str) -> str:
             f"ClientError: Cannot start the container: {what} {program!r} failed: exec: "
             f"\"{program}\": permission denied. Make it executable (chmod +x) or run it through "
             "its interpreter, e.g. ContainerEntrypoint [\"/bin/bash\", \"script.sh\"].")
-    return found if program.startswith("/opt/ml/") else program
+    return found if program.startswith("/opt/ml/") and relocated else program
 
 
 def check_script(root: ContainerRoot, command: Command) -> None:

@@ -18,3 +18,7 @@ def field_error(value, field: str, constraint: str, hint: str) -> ApiError:
     """AWS's wording for a bad field, followed by what to change."""
     return validation(f"1 validation error detected: Value '{value}' at '{field}' failed to "
                       f"satisfy constraint: {constraint}. {hint}")
+
+
+class JobFailed(Exception):
+    """Ends a training job as Failed, with this FailureReason."""

@@ -53,13 +53,15 @@ def _ps(pid: int, field: str) -> str:
 
 
 def _our_launcher(pid: int, code: str) -> bool:
-    """``pid`` is still this job's launcher, not a process that got its PID since: it works
-    in the job's code folder (/proc), or without /proc its command line is
-    ``... launcher.py GRACE CODE_DIR -- ...`` (container/process.py puts the folder there)."""
+    """``pid`` is still this job's launcher, not a process that got its PID since: its
+    command line is ``... launcher.py GRACE CODE_DIR [--opt-ml ROOT] -- ...`` (container/
+    process.py puts the job's code folder there; its working directory is no proof: in the
+    job's own mount namespace it is /opt/ml/code)."""
     if _proc_available():
-        return os.readlink(f"/proc/{pid}/cwd") == code
+        args = Path(f"/proc/{int(pid)}/cmdline").read_bytes().split(b"\0")
+        return any(a.endswith(b"launcher.py") for a in args) and os.fsencode(code) in args
     command = _ps(pid, "command")
-    return "launcher.py" in command and f" {code} -- " in command
+    return "launcher.py" in command and (f" {code} -- " in command or f" {code} --opt-ml " in command)
 
 
 def _running(pid: int) -> bool:

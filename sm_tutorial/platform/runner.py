@@ -2,34 +2,21 @@
 Completed, Failed or Stopped. Runs in its own thread inside the endpoint's process."""
 from __future__ import annotations
 
-import json
-import os
-import posixpath
-import shlex
-import signal
-import subprocess
 import sys
-import tarfile
-import threading
 import time
 import traceback
-from pathlib import Path
 
-from ..container import arguments, layout, process
+from ..container import arguments
 from ..container.layout import ContainerRoot
-from . import channels, commands, disk, frameworks, hints, images, instances, shown_paths
-from .artifacts import UnsafeMember, pack, unpack
+from . import commands, disk, frameworks, images, inputs, instances, shown_paths
+from .artifacts import pack
 from .cloudwatch import LogStream
+from .errors import JobFailed
+from .host import HostRun, container_mode
 from .job import TrainingJob
 from .storage import Storage
 
 FAILURE_REASON_LIMIT = 1024
-OUT_OF_MEMORY = ("OutOfMemoryError: Please use an instance type with more memory, or reduce the "
-                 "size of job data processed on an instance.")
-
-
-class JobFailed(Exception):
-    """Ends a job as Failed with this FailureReason."""
 
 
 class JobRunner:
@@ -43,8 +30,8 @@ class JobRunner:
         self.root = ContainerRoot(job.folder / "opt" / "ml")
         self.log: LogStream | None = None
         self.streamed: list = []  # Pipe and FastFile channels: fed while the script runs
-        self._tail: list[str] = []  # the script's last lines, for the FailureReason
-        self._muted = False  # set once the job's output is complete
+        self.host: HostRun | None = None
+        self._own_opt_ml = False  # decided when the job starts (container_mode)
         self._framework_env: dict[str, str] = {}  # TF_USE_LEGACY_KERAS for a Keras 2 job
         self.image = images.lookup(job.folder.parent.parent,  # a registered image's folder
                                    job.request["AlgorithmSpecification"].get("TrainingImage", ""))
@@ -131,6 +118,8 @@ class JobRunner:
     def _announce(self) -> list[str]:
         """The log's first lines: the framework asked for and what runs it, the instance."""
         lines, self._framework_env = frameworks.prepare(self.job.request)
+        mode_line, relocated = container_mode()
+        self._own_opt_ml = relocated is None
         if self.image is not None:  # bring your own image: its own program, not a framework's
             lines = [f"Image {self.image.name} (sm-tutorial image add): its train runs here, "
                      f"with this machine's interpreters (local Python {sys.version.split()[0]})."]
@@ -139,7 +128,7 @@ class JobRunner:
         gpus = f", {spec.gpus} GPU{'s' if spec.gpus != 1 else ''}" if spec.gpus else ""
         lines.append(f"Instance {instance_type}: {spec.vcpus} vCPUs{gpus} ({spec.source}) in "
                      "SM_NUM_CPUS/SM_NUM_GPUS; the script runs on this machine's CPUs.")
-        return lines
+        return lines + [mode_line]
 
     def _as_container(self, text: str) -> str:
         """The job's folders written as the container's (/opt/ml...), as AWS's logs show them."""
@@ -163,213 +152,29 @@ class JobRunner:
                 "estimator an entry_point (and source_dir), so the SDK sends sagemaker_program "
                 "and sagemaker_submit_directory, or a container_entry_point.")
         if submit:
-            self._fetch_code(submit)
-        return self._fetch_channels()
-
-    def _fetch_code(self, submit: str) -> None:
-        try:
-            archive = self.storage.download(submit, self.job.folder / "sourcedir.tar.gz")
-        except Exception as error:
-            raise JobFailed(f"ClientError: could not fetch the source code from {submit}: {error}")
-        try:
-            unpack(archive, self.root.code)
-        except UnsafeMember as error:
-            raise JobFailed(f"ClientError: the source archive {submit} has a member that would "
-                            f"land outside /opt/ml/code or is no plain file ({error}); nothing was "
-                            "extracted outside the job. Remove "
-                            "absolute paths, '..', device files and links pointing out of source_dir.")
-        except (tarfile.TarError, OSError) as error:
-            raise JobFailed(disk.failure(error, "The source code could not be unpacked.") or
-                            f"ClientError: the source archive {submit} could not be unpacked into "
-                            f"/opt/ml/code ({type(error).__name__}: {error}). Check that source_dir "
-                            "packs into a valid tar.gz.")
-        archive.unlink()
-
-    def _fetch_channels(self) -> list[str]:
-        r, lines = self.job.request, []
-        for channel in r.get("InputDataConfig") or []:
-            name, source = channel["ChannelName"], channel["DataSource"]["S3DataSource"]
-            mode = layout.channel_mode(channel, r)
-            try:
-                objects = channels.list_channel(self.storage, source, r["RoleArn"])
-            except channels.ChannelUnreadable as error:  # NoSuchBucket, AccessDenied, bad manifest
-                raise JobFailed(f"ClientError: Data download failed:{error}")
-            if not objects:
-                uri, bucket = source["S3Uri"], source["S3Uri"].split("/")[2]
-                raise JobFailed(
-                    f'ClientError: Data download failed:No S3 objects found under S3 URL "{uri}" '
-                    f"given in input data source. Please ensure that the bucket exists in the "
-                    f"selected region ({self.region}), that objects exist under that S3 prefix, "
-                    f'and that the role "{r["RoleArn"]}" has "s3:ListBucket" permissions on '
-                    f'bucket "{bucket}".' + hints.EMPTY_CHANNEL)
-            size = sum(o.size for o in objects)
-            if mode == "Pipe":
-                self.streamed.append(channels.PipeChannel(
-                    self.storage, name, objects, self.root.data,
-                    channel.get("RecordWrapperType", "None"), channel.get("CompressionType", "None")))
-                verb = "streamed on demand (Pipe)"
-            elif mode == "FastFile":
-                try:
-                    channels.check_inside(self.root.channel(name), objects)
-                except channels.OutsideChannel as error:
-                    raise JobFailed(f"ClientError: Data download failed: {error}")
-                self.streamed.append(channels.FastFileChannel(
-                    self.storage, name, objects, self.root.channel(name),
-                    self.job.folder / "fastfile-store" / name, prefetch=self.fastfile_prefetch))
-                verb = "listed, fetched on first read (FastFile)"
-            else:
-                try:
-                    channels.download(self.storage, objects, self.root.channel(name))
-                except (channels.OutsideChannel, channels.DownloadFailed) as error:
-                    raise JobFailed(f"ClientError: Data download failed: {error}")
-                verb = "downloaded (File)"
-            lines.append(f"Channel {name}: {len(objects)} objects ({size / 1e6:.2f} MB) {verb} "
-                         f"from {source['S3Uri']}")
-        checkpoint = r.get("CheckpointConfig")
-        if checkpoint:
-            try:
-                found = channels.list_channel(self.storage, {"S3Uri": checkpoint["S3Uri"]}, r["RoleArn"])
-            except channels.ChannelUnreadable as error:
-                raise JobFailed(f"ClientError: Data download failed (checkpoints):{error}")
-            channels.download(self.storage, found, self._checkpoint_dir())
+            inputs.fetch_code(self.storage, submit, self.job.folder, self.root)
+        lines, self.streamed = inputs.fetch_channels(self.storage, r, self.root, self.job.folder,
+                                                     self.region, self.fastfile_prefetch)
         return lines
 
-    def _checkpoint_dir(self) -> Path:
-        local = posixpath.normpath(self.job.request["CheckpointConfig"].get("LocalPath", "/opt/ml/checkpoints"))
-        return self.root.path / Path(local).relative_to("/opt/ml")  # validated: under /opt/ml
-
     # -- Training ------------------------------------------------------------------------
-    def _command(self) -> commands.Command:
+    def _train(self, deadline: float) -> str:
         platform_env = {"AWS_ENDPOINT_URL": self.endpoint_url, "AWS_REGION": self.region,
                         "AWS_DEFAULT_REGION": self.region, **self.credentials, **self._framework_env}
-        try:
-            command = commands.build(self.root, self.job.request, job_name=self.job.name,
-                                     job_arn=self.job.arn, region=self.region,
-                                     platform_env=platform_env, image_folder=self.image)
-            problem = process.unpassable(command.argv, command.env)
-            if problem:
-                raise commands.CommandError(f"AlgorithmError: framework error: {problem}")
-            if command.kind == "script":
-                commands.check_script(self.root, command)
-        except commands.CommandError as error:
-            raise JobFailed(str(error))
-        return command
+        self.host = HostRun(self.job, self.root, own_opt_ml=self._own_opt_ml,
+                            streamed=self.streamed, write_log=self._write, say=self._say,
+                            flush_log=lambda: self.log.flush(force=False),
+                            sync_checkpoints=self._sync_checkpoints, platform_env=platform_env,
+                            image=self.image, stop_grace_seconds=self.stop_grace_seconds)
+        return self.host.train(deadline)
 
-    def _train(self, deadline: float) -> str:
-        command = self._command()
-        argv, env, shown = command.argv, command.env, command.shown
-        packages = self._install_requirements(env) if command.kind == "script" else None
-        if self.job.stop_requested.is_set():
-            return "Stopped"  # stopped while requirements were installing: never start the script
-        if command.kind == "script":
-            paths = [str(process.bootstrap(self.root))] + ([str(packages)] if packages else [])
-            env["PYTHONPATH"] = os.pathsep.join(paths)
-        self._say(("Invoking script" if command.kind == "script" else "Starting the container")
-                  + " with the following command:\n\n" + shlex.join(shown) + "\n")
-        proc = None
-        try:
-            for channel in self.streamed:
-                channel.start()
-            fastfile = {k: v for p in self.streamed if isinstance(p, channels.FastFileChannel)
-                        for k, v in p.entries().items()}
-            if fastfile:
-                (self.job.folder / "fastfile.json").write_text(json.dumps(fastfile))
-            proc = process.start(self.root, argv, env, self.stop_grace_seconds)
-            pid_file = self.job.folder / "process.json"  # lets a later endpoint stop an orphan
-            pid_tmp = pid_file.with_suffix(".json.tmp")  # atomic: a kill mid-write leaves no half file
-            pid_tmp.write_text(json.dumps({"pid": proc.pid, "code": str(self.root.code)}))
-            os.replace(pid_tmp, pid_file)
-            reader = threading.Thread(target=self._pump, args=(proc,), daemon=True)
-            reader.start()
-            outcome = self._supervise(proc, deadline)
-            reader.join(timeout=5)  # at once: the launcher has ended all that held the pipe
-            self._muted = True  # a process that escaped (no subreaper) writes after the end
-        finally:
-            if proc is not None and proc.poll() is None:
-                self._terminate(proc)  # an error of ours must not leave the script running
-            for channel in self.streamed:
-                channel.stop()
-            (self.job.folder / "process.json").unlink(missing_ok=True)
-        broken = [c for c in self.streamed if getattr(c, "error", None)]
-        if broken and outcome == "Completed":
-            raise JobFailed(f"ClientError: streaming channel {broken[0].name} failed: {broken[0].error}")
-        if outcome != "Completed":
-            return outcome
-        if proc.returncode == 137 or proc.returncode == -signal.SIGKILL:
-            raise JobFailed(OUT_OF_MEMORY)
-        if proc.returncode != 0 and command.kind != "script":
-            raise JobFailed(commands.exit_failure(command, proc.returncode, self._last_error()))
-        if proc.returncode != 0:
-            error = self._last_error()
-            raise JobFailed(
-                "AlgorithmError: ExecuteUserScriptError:\n"
-                f"ExitCode {proc.returncode}\nErrorMessage \"{error}\"\n"
-                f"Command \"{shlex.join(shown)}\", exit code: {proc.returncode}"
-                + hints.for_script_error(error, self.job.request, "\n".join(self._tail)))
-        return "Completed"
-
-    def _install_requirements(self, env: dict[str, str]) -> Path | None:
-        try:
-            return process.install_requirements(self.root, env)
-        except subprocess.CalledProcessError as error:
-            last = (error.stderr or error.stdout or "").strip().splitlines()[-3:]
-            self._say("pip install -r requirements.txt failed:\n" + "\n".join(last))
-            raise JobFailed("AlgorithmError: InstallRequirementsError: pip could not install "
-                            "code/requirements.txt: " + " ".join(last) +
-                            " Check the package names and versions in requirements.txt.")
-
-    def _pump(self, proc: subprocess.Popen) -> None:
-        for raw in iter(proc.stdout.readline, b""):
-            if self._muted:
-                continue
-            line = raw.decode("utf-8", errors="replace")
-            self._tail = (self._tail + [line.rstrip()])[-20:]
-            try:
-                self.log.write(self._as_container(line))
-            except Exception:  # the pipe must be drained whatever the log does, or the script blocks
-                pass
-        proc.stdout.close()
-
-    def _last_error(self) -> str:
-        lines = [l for l in self._tail if l.strip()]
-        errors = [l for l in lines if "Error" in l or "Exception" in l]
-        return (errors or lines or [""])[-1].strip()
-
-    def _supervise(self, proc: subprocess.Popen, deadline: float) -> str:
-        """Wait for the script; on StopTrainingJob or MaxRuntime, SIGTERM then SIGKILL."""
-        checkpoint = self.job.request.get("CheckpointConfig")
-        next_sync = time.time() + 10
-        while proc.poll() is None:
-            time.sleep(0.05)
-            self.log.flush(force=False)
-            if checkpoint and time.time() > next_sync:
-                self._sync_checkpoints()
-                next_sync = time.time() + 10
-            stopped = self.job.stop_requested.is_set()
-            if stopped or time.time() > deadline:
-                self._terminate(proc)
-                if not stopped:
-                    self._say("Job exceeded MaxRuntimeInSeconds: stopped with SIGTERM.")
-                    return "MaxRuntimeExceeded"
-                return "Stopped"
-        return "Completed"
-
-    def _terminate(self, proc: subprocess.Popen) -> None:
-        """SIGTERM to the launcher: it passes it to every process of the job, SIGKILLs them
-        after the grace, and exits. Its process group gets SIGKILL if it does not."""
-        try:
-            os.kill(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=self.stop_grace_seconds + 5)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        except ProcessLookupError:
-            proc.wait()
+    def _write(self, line: str) -> None:
+        self.log.write(self._as_container(line))
 
     # -- Uploading -----------------------------------------------------------------------
     def _sync_checkpoints(self) -> None:
         checkpoint = self.job.request["CheckpointConfig"]
-        folder = self._checkpoint_dir()
+        folder = inputs.checkpoint_dir(self.job.request, self.root)
         if folder.exists():
             try:
                 self.storage.upload_folder(folder, checkpoint["S3Uri"])

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..exercises import BLANK_TEXT, Exercise, finished_job, is_blank, require
-from ..logs import job_logs
-from ..results import tar_members
-from ..settings import REPO_ROOT
+from ...client.logs import job_logs
+from ...client.results import tar_members
+from ...settings import REPO_ROOT
 
 WHEEL = REPO_ROOT / "notebooks" / "scripts" / "container_demo" / "wheels"
 

@@ -9,14 +9,14 @@ import sys
 import time
 from pathlib import Path
 
-from . import settings
+from .. import settings
 
 
 def cmd_lab(args) -> int:
     from .lab import lab_command
     notebook_dir = args.notebook_dir
     if notebook_dir is None:  # the learner's own copies, kept in the workspace
-        from .learner import reset_lesson, sync_workspace
+        from ..course.learner import reset_lesson, sync_workspace
         notebook_dir = settings.workspace() / "notebooks"
         if args.reset:
             try:
@@ -42,7 +42,7 @@ def cmd_lab(args) -> int:
 
 
 def cmd_learner_copy(args) -> int:
-    from .learner import write_learner_copy
+    from ..course.learner import write_learner_copy
     written = write_learner_copy(Path(args.dest))
     lessons = sum(p.suffix == ".ipynb" for p in written)
     print(f"Wrote {lessons} lessons with their answers blanked (and {len(written) - lessons} "
@@ -55,7 +55,7 @@ def cmd_doctor(args) -> int:
     text, code = report(check_all())
     print(text)
     if args.aws:
-        from .aws_mode import preflight
+        from ..client.aws_mode import preflight
         print("\nAWS preflight (for live demos):")
         results = preflight()
         for ok, line in results:
@@ -65,19 +65,19 @@ def cmd_doctor(args) -> int:
 
 
 def cmd_cleanup(args) -> int:
-    from .aws_mode import cleanup
-    from .sdk import session
+    from ..client.aws_mode import cleanup
+    from ..client.sdk import session
     if args.aws:
         cleanup(session(mode="aws"), dry_run=args.dry_run)
     else:
-        from .local_jobs import cleanup_jobs
+        from ..client.local_jobs import cleanup_jobs
         removed = cleanup_jobs()
         print(f"Removed {len(removed)} finished job folder(s) from the workspace.")
     return 0
 
 
 def cmd_serve(args) -> int:
-    from .platform.endpoint import Endpoint
+    from ..platform.endpoint import Endpoint
     endpoint = Endpoint(port=args.port).start()
     print(f"Local AWS stand-in (S3, CloudWatch Logs, SageMaker) on {endpoint.url} (workspace {endpoint.workspace}).")
     print(f"Attach notebooks and tools with:\n  export {settings.ENDPOINT_ENV}={endpoint.url}\n"
@@ -95,13 +95,13 @@ def cmd_serve(args) -> int:
 
 
 def _sagemaker_client():
-    from .sdk import session
+    from ..client.sdk import session
     return session().sagemaker_client
 
 
 def _page_size(text: str) -> int:
     """--limit: ListTrainingJobs' MaxResults range, read from AWS's model."""
-    from .platform.shapes import model
+    from ..platform.shapes import model
     low, high = (model().shape_for("MaxResults").metadata[k] for k in ("min", "max"))
     value = int(text)
     if not low <= value <= high:
@@ -125,8 +125,8 @@ def cmd_jobs(args) -> int:
 def cmd_logs(args) -> int:
     log_file = settings.workspace() / "jobs" / args.job / "algo-1.log"
     if os.environ.get(settings.ENDPOINT_ENV) or not log_file.exists():
-        from .logs import job_logs
-        from .sdk import session
+        from ..client.logs import job_logs
+        from ..client.sdk import session
         text = job_logs(session(), args.job)
         if not text:
             print(f"No logs for job {args.job!r}.", file=sys.stderr)
@@ -140,7 +140,7 @@ def cmd_logs(args) -> int:
 def cmd_train(args) -> int:
     from sagemaker import image_uris
     from sagemaker.estimator import Estimator
-    from .sdk import role, session
+    from ..client.sdk import role, session
     sess = session()
     hps = {}
     for item in args.hyperparameter:
@@ -175,7 +175,7 @@ def cmd_train(args) -> int:
 
 def cmd_image(args) -> int:
     """sm-tutorial image add NAME FOLDER | list | remove NAME: bring your own image."""
-    from .platform import images
+    from ..platform import images
     workspace = settings.workspace()
     try:
         if args.action == "add":

@@ -13,7 +13,7 @@ from typing import Any, Mapping
 
 import ipywidgets as w
 
-from .container import arguments, environment
+from ..container import arguments, environment
 
 
 class _WithText(w.VBox):

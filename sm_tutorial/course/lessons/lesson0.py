@@ -17,7 +17,7 @@ def _where(answer):
 
 def _cpus(session, job_name, answer):
     from ..exercises import finished_job
-    from ..logs import job_logs
+    from ...client.logs import job_logs
     d = finished_job(session, job_name)
     instance = d["ResourceConfig"]["InstanceType"]
     require(instance == "ml.c5.4xlarge", f"job {job_name} ran on an {instance}; launch the welcome "

@@ -5,7 +5,7 @@ import io
 import tarfile
 from pathlib import Path
 
-from .platform.artifacts import UnsafeMember, unpack
+from ..platform.artifacts import UnsafeMember, unpack
 
 
 def download(session, s3_uri: str, folder) -> Path:

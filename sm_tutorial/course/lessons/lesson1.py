@@ -2,7 +2,7 @@
 from pathlib import Path
 
 from ..exercises import Exercise, finished_job, require
-from ..settings import REPO_ROOT
+from ...settings import REPO_ROOT
 
 COURSE_SCRIPT = REPO_ROOT / "notebooks" / "scripts" / "digits" / "train.py"
 

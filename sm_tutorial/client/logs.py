@@ -1,7 +1,7 @@
 """A job's log lines, read back from CloudWatch Logs the way the SDK reads them."""
 from __future__ import annotations
 
-from .platform.cloudwatch import LOG_GROUP
+from ..platform.cloudwatch import LOG_GROUP
 
 
 def job_logs(session, job_name: str) -> str:

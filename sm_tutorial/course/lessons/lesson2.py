@@ -1,5 +1,5 @@
 """Lesson 2 exercises: parsing hyperparameters the way they really arrive."""
-from ..container import arguments
+from ...container import arguments
 from ..exercises import Exercise, NotYet, require
 
 CASES = [

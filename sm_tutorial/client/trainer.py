@@ -29,7 +29,7 @@ import time as _time
 import boto3
 from botocore.config import Config
 
-from . import settings
+from .. import settings
 from .sdk import TELEMETRY_OPT_OUT, session as _v2_session
 
 import sagemaker.modules  # noqa: E402  (after sdk: it sets up the environment the SDK reads)

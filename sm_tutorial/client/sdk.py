@@ -16,7 +16,8 @@ import os
 import threading
 import time as _time
 
-from . import settings
+from .. import settings
+from .local_settings import NO_PROFILE, point_clients_at, set_env
 
 # Set before import: the SDK only installs its INFO handler on loggers nobody configured, and
 # one of its modules turns on INFO logging for everything (logging.basicConfig) when imported.
@@ -24,27 +25,10 @@ from . import settings
 for _name in ("sagemaker", "sagemaker.config", "botocore"):
     logging.getLogger(_name).setLevel(logging.WARNING)
 
-# Variables simulated mode sets or removes: the learner's values, to restore for AWS mode,
-# and ours (a variable the learner has changed since is theirs: left as it is).
-_SAVED_ENV: dict[str, str | None] = {}
-_OURS: dict[str, str | None] = {}
 # Simulated mode needs no profile; a stale AWS_PROFILE would fail the SDK's import-time
 # boto3.Session() with ProfileNotFound. Set aside before the import, restored for mode="aws".
-NO_PROFILE = {"AWS_PROFILE": None, "AWS_DEFAULT_PROFILE": None}
-
-
-def _set_env(values: dict[str, str | None]) -> None:
-    for name, value in values.items():
-        _SAVED_ENV.setdefault(name, os.environ.get(name))
-        _OURS[name] = value
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
-
-
 if os.environ.get(settings.MODE_ENV, "local").strip().lower() in ("", "local"):
-    _set_env(NO_PROFILE)
+    set_env(NO_PROFILE)
 
 import boto3  # noqa: E402
 import sagemaker  # noqa: E402
@@ -135,7 +119,7 @@ def endpoint_url() -> str:
     global _endpoint
     attached = os.environ.get(settings.ENDPOINT_ENV)
     if attached:
-        from .platform.endpoint import identify
+        from ..platform.endpoint import identify
         identity = identify(attached, timeout=5)
         if identity is None:
             raise ConnectionError(
@@ -145,7 +129,7 @@ def endpoint_url() -> str:
         return attached.rstrip("/")
     with _endpoint_lock:
         if _endpoint is None:
-            from .platform.endpoint import Endpoint
+            from ..platform.endpoint import Endpoint
             _endpoint = Endpoint().start()
         return _endpoint.url
 
@@ -169,33 +153,9 @@ def local_endpoint():
     return _endpoint
 
 
-def _point_clients_at(url: str) -> None:
-    """Every boto3 client made in this process (the learner's too) goes to the endpoint."""
-    _set_env({"AWS_ENDPOINT_URL": url, "AWS_DEFAULT_REGION": settings.REGION,
-              "AWS_REGION": settings.REGION, **settings.FAKE_CREDENTIALS, **NO_PROFILE})
-
-
-def forget_local_settings() -> None:
-    """Undo ``_point_clients_at`` (before a real-AWS session), and let boto3 use the instance
-    metadata credentials again, which simulated mode switches off."""
-    for name, value in _SAVED_ENV.items():
-        if os.environ.get(name) != _OURS.get(name):
-            continue  # set by the learner since: theirs, not ours to undo
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
-    _SAVED_ENV.clear()
-    _OURS.clear()
-    import sm_tutorial
-    if sm_tutorial._IMDS_OFF_BY_US:
-        os.environ.pop("AWS_EC2_METADATA_DISABLED", None)
-        sm_tutorial._IMDS_OFF_BY_US = False
-
-
 def session(mode: str | None = None, confirm_costs: bool | None = None) -> sagemaker.Session:
     """A real ``sagemaker.Session``: simulated (default), or on the AWS account your
-    credentials name with ``mode="aws"`` (see ``sm_tutorial.aws_mode`` for its guardrails)."""
+    credentials name with ``mode="aws"`` (see ``sm_tutorial.client.aws_mode`` for its guardrails)."""
     global _mode
     mode = (mode or settings.mode()).lower()
     if mode == "aws":
@@ -206,7 +166,7 @@ def session(mode: str | None = None, confirm_costs: bool | None = None) -> sagem
         raise ValueError(f"mode={mode!r}: use 'local' (simulated) or 'aws'.")
     url = endpoint_url()
     _mode = "local"
-    _point_clients_at(url)
+    point_clients_at(url)
     boto_session = boto3.Session(region_name=settings.REGION)
     s3 = boto_session.client("s3")
     try:

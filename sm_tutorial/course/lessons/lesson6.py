@@ -10,8 +10,8 @@ import time
 
 from ..course_data import local_path
 from ..exercises import Exercise, finished_job, require
-from ..logs import job_logs
-from ..results import tar_members
+from ...client.logs import job_logs
+from ...client.results import tar_members
 
 PROBE_C = 0.125
 PROBE_DIGITS = {0, 1, 2, 3, 4}
@@ -74,7 +74,7 @@ def _capstone(session, job_name):
     require(f"C={float(hps['C'].strip(chr(34)))}" in log,
             "the log should show the C the script used (print(f'C={args.C}')). Is it read from "
             "argv? A one-letter hyperparameter arrives as -C, with one dash, not --C.")
-    from ..sdk import simulated
+    from ...client.sdk import simulated
     if not simulated():
         return ("a plain script became a SageMaker job (on AWS the check does not rerun it with "
                 "another C and other data; in simulated mode it does).")

@@ -4,8 +4,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .platform.folders import remove_job_folder
-from .settings import workspace
+from ..platform.folders import remove_job_folder
+from ..settings import workspace
 
 
 def job_root(job_name: str) -> Path:

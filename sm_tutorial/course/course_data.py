@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import settings
+from .. import settings
 
 PREFIX = "sm-tutorial/data/digits"
 

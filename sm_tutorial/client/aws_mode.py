@@ -16,6 +16,7 @@ import sagemaker
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from . import prices
+from .local_settings import forget_local_settings
 
 COURSE_PREFIX = "sm-tutorial"
 CONFIRM_ENV = "SM_TUTORIAL_AWS_CONFIRM"
@@ -56,7 +57,6 @@ class GuardedSession(sagemaker.Session):
 
 
 def aws_session(confirm_costs: bool | None = None, config: dict | None = None) -> GuardedSession:
-    from .sdk import forget_local_settings
     forget_local_settings()  # a simulated session earlier in this kernel pointed boto3 at itself
     boto_session = boto3.Session()
     if boto_session.get_credentials() is None:

@@ -97,7 +97,7 @@ def time_input_mode(session, role: str, uri: str, mode: str) -> dict:
     from sagemaker.estimator import Estimator
     from sagemaker.inputs import TrainingInput
 
-    from .results import output_uri, tar_members
+    from ..client.results import output_uri, tar_members
     source = Path(tempfile.mkdtemp(prefix="sm-measure-"))
     (source / "train.py").write_text(READER)
     estimator = Estimator(

@@ -2,7 +2,7 @@
 import json
 
 from ..exercises import Exercise, finished_job, require
-from ..results import output_uri, tar_members
+from ...client.results import output_uri, tar_members
 
 
 def _metrics(session, job_name, metrics):

@@ -9,7 +9,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Callable
 
-from . import python_support, settings
+from .. import python_support, settings
+from ..container import mounts
 
 INSTALL = "run `make setup` (or `pip install -c constraints.txt -e .`) in the repository"
 
@@ -40,7 +41,8 @@ def _major_minor(version: str) -> tuple[int, ...]:
 def check_all(version_of: Callable[[str], str | None] = installed_version,
               python: tuple[int, int] = sys.version_info[:2],
               free_bytes: Callable[[Path], int] = lambda p: shutil.disk_usage(p).free,
-              environ: dict | None = None) -> list[Check]:
+              environ: dict | None = None,
+              namespaces: Callable[[], str | None] = mounts.unavailable) -> list[Check]:
     env = os.environ if environ is None else environ
     why = python_support.why_not(python)
     found = [] if why is None else [command for command, _ in python_support.others(python)[0]]
@@ -84,6 +86,12 @@ def check_all(version_of: Callable[[str], str | None] = installed_version,
     checks.append(Check("free disk", free >= 2 * 1024**3, f"{free / 1024**3:.1f} GiB free for the workspace",
                         f"free at least 2 GiB, or set {settings.WORKSPACE_ENV} to a folder on a "
                         "disk with room"))
+
+    problem = namespaces()  # not a FIX: the course runs either way, with the relocated root
+    checks.append(Check("container", True, "each job gets its own /opt/ml (Linux user and mount "
+                        "namespaces), as on AWS" if problem is None else
+                        "/opt/ml relocated to the workspace (SAGEMAKER_BASE_DIR; scripts must use "
+                        f"the SM_* variables, literal /opt/ml paths are refused) because {problem}"))
 
     real = env.get("AWS_ACCESS_KEY_ID") not in (None, "", "testing") or env.get("AWS_PROFILE") \
         or (Path.home() / ".aws" / "credentials").exists()

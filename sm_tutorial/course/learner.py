@@ -19,11 +19,11 @@ import shutil
 import time
 from pathlib import Path
 
-from . import settings
+from .. import settings
 from .exercises import BLANK_TEXT
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
-IMPORT = f"from sm_tutorial.exercises import {BLANK_TEXT}  # replace each {BLANK_TEXT} with your answer\n"
+IMPORT = f"from sm_tutorial.course.exercises import {BLANK_TEXT}  # replace each {BLANK_TEXT} with your answer\n"
 SOURCE = settings.REPO_ROOT / "notebooks"
 LESSON = re.compile(r"^\d\d_.+\.ipynb$")
 MANIFEST = ".sm-tutorial-copies.json"  # what `lab` wrote, so it can tell edited copies apart
