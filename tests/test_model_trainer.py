@@ -64,7 +64,24 @@ def ended(endpoint, sess, name):
     return sess.sagemaker_client.describe_training_job(TrainingJobName=name)
 
 
-def test_trainer_session_stays_on_the_local_endpoint(sess, endpoint):
+@pytest.fixture
+def loopback_only(monkeypatch):
+    """Every host name this process looks up while the test runs: AWS's own (STS, telemetry)
+    would show up here before any connection is tried."""
+    import socket
+    looked_up, real = [], socket.getaddrinfo
+
+    def getaddrinfo(host, *args, **kwargs):
+        looked_up.append(host)
+        if host not in ("127.0.0.1", "localhost"):
+            raise OSError(f"test: no network beyond loopback ({host})")
+        return real(host, *args, **kwargs)
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    yield looked_up
+    assert set(looked_up) <= {"127.0.0.1", "localhost"}, looked_up
+
+
+def test_trainer_session_stays_on_the_local_endpoint(sess, endpoint, loopback_only):
     from sagemaker.modules import Session, get_execution_role
     from sagemaker_core.helper.session_helper import sts_regional_endpoint
     from sagemaker_core.main import logs
@@ -85,7 +102,7 @@ def test_trainer_session_stays_on_the_local_endpoint(sess, endpoint):
     assert ts.sagemaker_config["SageMaker"]["PythonSDK"]["Modules"]["TelemetryOptOut"] is True
 
 
-def test_model_trainer_job_completes(sess, endpoint, source, capsys):
+def test_model_trainer_job_completes(sess, endpoint, source, loopback_only):
     namespaces_or_skip()
     from sagemaker.modules.train.container_drivers.common.utils import (
         hyperparameters_to_cli_args, safe_deserialize)

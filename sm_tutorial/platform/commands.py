@@ -5,7 +5,8 @@ Three kinds, decided by the request:
   ``python <entry point> ARGS`` with the ``SM_*`` environment;
 - ``entrypoint``: ``AlgorithmSpecification.ContainerEntrypoint`` (+ ``ContainerArguments``), as
   ``docker run --entrypoint``: the program runs with the arguments as its argv, and the same
-  ``SM_*`` environment (the simulation's stand-in for the toolkit a framework image carries);
+  ``SM_*`` environment (the simulation's stand-in for the toolkit a framework image carries),
+  except for ModelTrainer's driver (``drivers``), which sets its own;
 - ``image``: an image registered with ``sm-tutorial image add`` and no entry point: ``train``,
   as ``docker run IMAGE train``. Such a container gets what AWS gives a bring-your-own
   container: the files in ``input/config`` and the channels, ``TRAINING_JOB_NAME``,
