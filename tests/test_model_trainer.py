@@ -48,7 +48,8 @@ def namespaces_or_skip():
 def trainer(source, base_job_name, hyperparameters=None, **kwargs):
     from sagemaker.modules.configs import SourceCode
     from sagemaker.modules.train import ModelTrainer
-    return ModelTrainer(training_image=IMAGE, role=sm_tutorial.role(),
+    kwargs.setdefault("role", sm_tutorial.role())
+    return ModelTrainer(training_image=IMAGE,
                         source_code=SourceCode(source_dir=source(SCRIPT), entry_script="train.py"),
                         hyperparameters=hyperparameters or {}, base_job_name=base_job_name,
                         sagemaker_session=sm_tutorial.trainer_session(), **kwargs)
@@ -135,13 +136,40 @@ def test_model_trainer_job_completes(sess, endpoint, source, loopback_only):
 def test_model_trainer_with_a_data_channel(sess, endpoint, source, digits):
     namespaces_or_skip()
     from sagemaker.modules.configs import InputData
-    mt = trainer(source, "mt-data", {"epochs": 1})
+    mt = trainer(source, "mt-data", {"epochs": 1}, role=None)  # found through STS and IAM
     mt.train(input_data_config=[InputData(channel_name="train", data_source=digits["train"])],
              wait=False)
     d = ended(endpoint, sess, mt._latest_training_job.training_job_name)
     assert d["TrainingJobStatus"] == "Completed", d.get("FailureReason")
     seen = json.loads(s3_tar(sess, d["ModelArtifacts"]["S3ModelArtifacts"])["seen.json"])
     assert seen["channels"] == ["train", "code", "sm_drivers"]
+    assert d["RoleArn"] == sm_tutorial.role()
+
+
+def test_stop_ends_the_driver_and_the_script(sess, endpoint, source):
+    namespaces_or_skip()
+    from sagemaker.modules.configs import SourceCode
+    from sagemaker.modules.train import ModelTrainer
+    folder = source("import os, time\n"
+                    "open(os.path.join(os.environ['SM_MODEL_DIR'], 'started'), 'w').close()\n"
+                    "time.sleep(300)\n")
+    mt = ModelTrainer(training_image=IMAGE, role=sm_tutorial.role(), base_job_name="mt-stop",
+                      source_code=SourceCode(source_dir=folder, entry_script="train.py"),
+                      sagemaker_session=sm_tutorial.trainer_session())
+    mt.train(wait=False)
+    job = mt._latest_training_job
+    started = endpoint.workspace / "jobs" / job.training_job_name / "opt" / "ml" / "model" / "started"
+    deadline = time.time() + 30
+    while not started.exists():
+        assert time.time() < deadline, "the script never started"
+        time.sleep(0.05)
+    # (sagemaker-core 1.0.78's own TrainingJob.stop() fails with AttributeError: SageMakerClient
+    # has no 'client', against AWS as here)
+    sess.sagemaker_client.stop_training_job(TrainingJobName=job.training_job_name)
+    d = ended(endpoint, sess, job.training_job_name)
+    assert d["TrainingJobStatus"] == "Stopped"
+    assert not (endpoint.workspace / "jobs" / job.training_job_name / "process.json").exists()
+    assert "started" in s3_tar(sess, d["ModelArtifacts"]["S3ModelArtifacts"])
 
 
 def test_requirements_install_into_the_job_not_the_course_environment(sess, endpoint, source):
