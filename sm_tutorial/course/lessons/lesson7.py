@@ -38,9 +38,10 @@ CASES = {
         """),
     "hardcoded": Case("""\
         import json, os
-        print("training on", len(os.listdir(os.environ["SM_CHANNEL_TRAIN"])), "files")
-        with open("/opt/ml/model/model.json", "w") as f:
-            json.dump({"weights": [0.1, 0.2]}, f)
+        rows = open("../data/digits/csv/train.csv").read().splitlines()  # as in the notebook
+        print("training on", len(rows), "rows")
+        with open(os.path.join(os.environ["SM_MODEL_DIR"], "model.json"), "w") as f:
+            json.dump({"weights": [0.1, 0.2], "rows": len(rows)}, f)
         """),
     "bool": Case("""\
         import argparse, json, os
@@ -167,7 +168,9 @@ def _channel(session, job_name):
 def _hardcoded(session, job_name):
     d = _fixed(session, job_name, "hardcoded")
     require("model.json" in _model_members(session, d), "model.tar.gz has no model.json.")
-    return "SM_MODEL_DIR works here, on AWS and in any container; a literal /opt/ml path does not."
+    require("training on" in job_logs(session, job_name), "the log does not show 'training on'.")
+    return ("the job sees only its container: code in /opt/ml/code, data from the channels "
+            "(SM_CHANNEL_TRAIN), never the folders next to your notebook.")
 
 
 def _bool(session, job_name):
@@ -204,10 +207,10 @@ def _timeout(session, job_name):
 
 q1 = Exercise("wrong channel name", _channel, "The KeyError names the variable the script "
               "reads: SM_CHANNEL_<NAME>.", "channel_name = 'training'")
-q2 = Exercise("hard-coded path", _hardcoded, "The FailureReason says which variable to use "
-              "instead of the literal path.",
-              "fix = {'\"/opt/ml/model/model.json\"': "
-              "'os.path.join(os.environ[\"SM_MODEL_DIR\"], \"model.json\")'}")
+q2 = Exercise("a path from the notebook", _hardcoded, "The job runs in /opt/ml/code, not next "
+              "to your notebook; the CSV reaches it through the train channel (SM_CHANNEL_TRAIN).",
+              "fix = {'\"../data/digits/csv/train.csv\"': "
+              "'os.path.join(os.environ[\"SM_CHANNEL_TRAIN\"], \"train.csv\")'}")
 q3 = Exercise("type=bool", _bool, "Compare what the job was sent (HyperParameters) with what "
               "the script printed (arguments: ...).",
               "fix = {'type=bool': 'type=lambda s: s.lower() == \"true\"'}")
