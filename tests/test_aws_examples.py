@@ -144,6 +144,14 @@ def test_mnist2_tensorflow_2_1_on_a_p2(sess, source, namespaced):
     assert any(n.startswith("000000001/") for n in s3_tar(sess, est.model_data))
 
 
+def test_session_account_id_is_the_simulated_account(sess):
+    """AWS's bring-your-own notebooks build the ECR URI from sess.account_id(), which asks STS
+    at its regional address (not AWS_ENDPOINT_URL): it must answer from the local endpoint."""
+    assert sess.account_id() == "123456789012"
+    assert sess.boto_session.client("sts", endpoint_url="https://sts.us-east-1.amazonaws.com") \
+        .get_caller_identity()["Account"] == "123456789012"
+
+
 def test_scikit_bring_your_own_train_with_literal_paths(sess, endpoint, iris_csv, tmp_path, capsys, namespaced):
     from sagemaker.estimator import Estimator
     from sm_tutorial.cli.main import main

@@ -30,6 +30,7 @@ import boto3
 from botocore.config import Config
 
 from .. import settings
+from .local_settings import LocalBotoSession
 from .sdk import TELEMETRY_OPT_OUT, session as _v2_session
 
 import sagemaker.modules  # noqa: E402  (after sdk: it sets up the environment the SDK reads)
@@ -65,23 +66,6 @@ class _WaitClock:
 if not isinstance(_core_resources.time, _WaitClock):
     _core_resources.time = _WaitClock()
 _CLOCK: _WaitClock = _core_resources.time
-
-
-class LocalBotoSession(boto3.Session):
-    """A boto3 session whose every client and resource goes to the local endpoint, even when
-    the caller names AWS's own address (sagemaker-core's STS calls do)."""
-
-    def __init__(self, endpoint_url: str, **kwargs):
-        super().__init__(**kwargs)
-        self.local_endpoint_url = endpoint_url
-
-    def client(self, *args, **kwargs):
-        kwargs["endpoint_url"] = self.local_endpoint_url
-        return super().client(*args, **kwargs)
-
-    def resource(self, *args, **kwargs):
-        kwargs["endpoint_url"] = self.local_endpoint_url
-        return super().resource(*args, **kwargs)
 
 
 class TrainerSession(sagemaker.modules.Session):
