@@ -11,6 +11,7 @@ $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e .
+	$(BIN)/python -m pip install --quiet --upgrade --no-deps -c constraints.txt --target $(VENV)/keras2 tf-keras  # Keras 2, for jobs asking TensorFlow < 2.16
 	touch $(STAMP)
 
 setup: $(STAMP)

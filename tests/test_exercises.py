@@ -63,7 +63,7 @@ def test_blank_is_contagious_and_every_check_says_not_yet(capsys, sess):
     from sm_tutorial.course.lessons import lesson2
     every = [(lesson0.q1, ____), (lesson0.q2, sess, "job", ____), (lesson1.q1, ____),
              (lesson1.q2, sess, "job", ____), (lesson2.q1, parse_args), (lesson2.q2, ____),
-             (lesson3.q1, ____), (lesson4.q1, sess, ____), (lesson5.q1, sess, "job", {"a": ____}),
+             (lesson3.q1, ____), (lesson3.q3, sess, ____), (lesson4.q1, sess, ____), (lesson5.q1, sess, "job", {"a": ____}),
              (lesson5.q2, object(), ____), (lesson6.q_v3, ____)]
     for exercise, *answer in every:
         refused(capsys, exercise, *answer, words=["fill in the ____"])
@@ -163,6 +163,72 @@ def test_lesson3_q2_checks_the_no_data_logic_and_the_exit_code(capsys, sess, dig
     refused(capsys, lesson3.q2, sess, always[0], always[0], words=["two jobs"])
     right = _two_runs(sess, digits, tmp_path / "right", "if rows == 0:", 1)
     accepted(capsys, lesson3.q2, sess, *right)
+
+
+BYO_TRAIN = """\
+#!/usr/bin/env python3
+import json, os, sys
+import centroids
+base = os.environ.get("SAGEMAKER_BASE_DIR", "/opt/ml")
+try:
+    {read}
+    model = centroids.fit(centroids.load(os.path.join(base, "input", "data", "train")))
+    accuracy = centroids.accuracy(model, centroids.load(os.path.join(base, "input", "data", "validation")))
+    if accuracy < min_accuracy:
+        raise ValueError(f"validation accuracy {{accuracy:.3f}} is below min_accuracy {{min_accuracy}}")
+    with open(os.path.join(base, "model", "model.json"), "w") as f:
+        json.dump({{"centroids": model}}, f)
+except Exception as error:
+    with open(os.path.join(base, "output", "failure"), "w") as f:
+        f.write(f"{{type(error).__name__}}: {{error}}")
+    sys.exit(1)
+"""
+HPS_FILE = 'json.load(open(os.path.join(base, "input", "config", "hyperparameters.json")))'
+
+
+def _byo_job(sess, digits, tmp_path, name: str, read: str) -> str:
+    """lesson 3's exercise image with ``read`` as the learner's line, registered and run once."""
+    import shutil
+    from sagemaker.estimator import Estimator
+    import sm_tutorial
+    from sm_tutorial.cli.main import main
+    folder = tmp_path / name
+    shutil.copytree(REPO / "notebooks" / "scripts" / "byo_image", folder)
+    (folder / "train").write_text(BYO_TRAIN.format(read=read))
+    assert main(["image", "add", name, str(folder)]) == 0
+    est = Estimator(image_uri=f"123456789012.dkr.ecr.us-east-1.amazonaws.com/{name}:latest",
+                    role=sm_tutorial.role(), instance_type="ml.m5.xlarge", instance_count=1,
+                    hyperparameters={"min_accuracy": 0.8}, sagemaker_session=sess,
+                    disable_profiler=True)
+    return run_quietly(est, {"train": digits["csv"] + "/train.csv",
+                             "validation": digits["csv"] + "/validation.csv"})
+
+
+@pytest.fixture
+def q3_images():
+    """Unregisters the images a test registered."""
+    from sm_tutorial import settings
+    from sm_tutorial.platform import images
+    before = set(images.names(settings.workspace()))
+    yield
+    for name in set(images.names(settings.workspace())) - before:
+        images.remove(settings.workspace(), name)
+
+
+def test_lesson3_q3_wants_min_accuracy_from_hyperparameters_json(capsys, sess, digits, tmp_path,
+                                                                  q3_images):
+    hard = _byo_job(sess, digits, tmp_path, "q3-hard", "min_accuracy = 0.8")  # passes its own run
+    refused(capsys, lesson3.q3, sess, hard, words=["min_accuracy=0.999", "does not use the value"])
+    text = _byo_job(sess, digits, tmp_path, "q3-text", f"min_accuracy = {HPS_FILE}['min_accuracy']")
+    refused(capsys, lesson3.q3, sess, text, words=["ended Failed", "is a string", "float(...)"])
+    no_default = _byo_job(sess, digits, tmp_path, "q3-no-default",
+                          f"min_accuracy = float({HPS_FILE}['min_accuracy'])")
+    refused(capsys, lesson3.q3, sess, no_default, words=["no hyperparameters", ".get('min_accuracy', 0)"])
+    blank = _byo_job(sess, digits, tmp_path, "q3-blank", "min_accuracy = ____")  # a learner copy
+    refused(capsys, lesson3.q3, sess, blank, words=["fill in the ____"])
+    right = _byo_job(sess, digits, tmp_path, "q3-right",
+                     f"min_accuracy = float({HPS_FILE}.get('min_accuracy', 0))")
+    accepted(capsys, lesson3.q3, sess, right)
 
 
 # -- lesson 4 ------------------------------------------------------------------------------

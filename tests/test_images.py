@@ -167,6 +167,7 @@ def test_byo_image_runs_train_as_docker_run_image_train(sess, endpoint, image_fo
     assert seen["cwd"] == seen_root((endpoint.workspace / "jobs" / "byo-job" / "opt" / "ml").resolve()) + "/code"
     log = (endpoint.workspace / "jobs" / "byo-job" / "algo-1.log").read_text()
     assert "byo train ran" in log and "Image byo-trainer (sm-tutorial image add)" in log
+    assert "Instance ml.m5.xlarge: 4 vCPUs" in log and "SM_NUM_CPUS" not in log  # no toolkit, no SM_*
     assert main(["image", "remove", "byo-trainer"]) == 0
     assert "byo-trainer" not in [r["repositoryName"] for r in ecr.describe_repositories()["repositories"]]
     with pytest.raises(ClientError) as raised:  # removed: no longer pullable

@@ -3,6 +3,7 @@ with each check saying "not yet"; `sm-tutorial lab` keeps the learner's edits.""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 
@@ -36,6 +37,7 @@ def copy(tmp_path_factory):
 
 def test_every_lesson_has_exercises_and_the_copy_has_no_solution_left(copy):
     assert len(LESSONS) >= 8 and (copy / "scripts" / "digits" / "train.py").is_file()
+    assert os.access(copy / "scripts" / "byo_image" / "train", os.X_OK)  # lesson 3 runs it
     for lesson in LESSONS:
         solved = json.loads(lesson.read_text())
         answers = solution_lines(solved)
@@ -93,6 +95,7 @@ def test_lab_copies_new_lessons_and_never_overwrites_an_edited_one(tmp_path):
     first = learner.sync_workspace(folder, source)
     assert {p.name for p in learner.lessons(folder)} == {p.name for p in LESSONS}
     assert not first["kept"] and not first["refreshed"]
+    assert os.access(folder / "scripts" / "byo_image" / "train", os.X_OK)
 
     edited, untouched = folder / LESSONS[1].name, folder / LESSONS[2].name
     mine = json.loads(edited.read_text())
@@ -138,3 +141,29 @@ def test_cli_learner_copy_and_lab(tmp_path, monkeypatch, capsys):
     assert "the lessons are: 00_welcome" in capsys.readouterr().err
     cli.main(["lab", "--no-browser", "--notebook-dir", str(tmp_path / "elsewhere")])
     assert f"--ServerApp.root_dir={tmp_path / 'elsewhere'}" in launched[-1]
+
+
+def test_an_edited_copy_from_before_the_layout_change_still_imports(tmp_path):
+    """A copy the learner edited before the package was grouped by role (issue 12) keeps the
+    learner's work, and its old import paths are rewritten to the modules' new places."""
+    import importlib
+    folder = tmp_path / "nb"
+    learner.sync_workspace(folder)
+    target = folder / "03_inside_the_container.ipynb"
+    notebook = json.loads(target.read_text())
+    old = ("from sm_tutorial.widgets import watch_job\nfrom sm_tutorial.lessons import lesson3\n"
+           "from sm_tutorial.results import tar_members\nfrom sm_tutorial.doctor import check_all\n"
+           "my_answer = 42  # the learner's own line\n")
+    notebook["cells"].append({"cell_type": "code", "execution_count": None, "metadata": {},
+                              "outputs": [], "source": old.splitlines(True)})
+    target.write_text(json.dumps(notebook, indent=1))
+    report = learner.sync_workspace(folder)
+    assert "03_inside_the_container.ipynb" in report["kept"]
+    source = "".join(json.loads(target.read_text())["cells"][-1]["source"])
+    assert source == old.replace("sm_tutorial.widgets", "sm_tutorial.course.widgets").replace(
+        "sm_tutorial.lessons", "sm_tutorial.course.lessons").replace(
+        "sm_tutorial.results", "sm_tutorial.client.results").replace(
+        "sm_tutorial.doctor", "sm_tutorial.cli.doctor")
+    for line in source.splitlines()[:4]:
+        importlib.import_module(line.split()[1])  # each rewritten path exists
+    assert learner.migrate_imports(target) is False  # nothing left to rewrite

@@ -111,10 +111,24 @@ def test_this_environment_has_exactly_the_locked_versions():
     lock = lock_for("%d.%d.%d" % sys.version_info[:3])
     installed = {normalise(d.metadata["Name"]): d.version for d in metadata.distributions()}
     tooling = {"pip", "setuptools", "wheel", "sm-tutorial"}  # the venv's own, and the course
+    if "tensorflow-cpu" in lock:  # the keras2 extra's tf-keras (and the tensorflow it names)
+        tooling |= {"tf-keras", "tensorflow"}  # live in .venv/keras2, checked below
     off = {name: (version, lock.get(name)) for name, version in installed.items()
            if name in lock and name not in tooling and lock[name] != version}
     assert not off, f"installed (version, locked): {off}; reinstall: rm -rf .venv && make setup"
     assert set(lock) - tooling <= set(installed)  # nothing locked for this Python is missing
+
+
+def test_keras2_for_old_tensorflow_jobs_is_the_locked_tf_keras_beside_the_environment():
+    """`make setup` puts tf-keras (pinned with TensorFlow) in .venv/keras2, not in the environment."""
+    import sys
+    from importlib import metadata
+    from sm_tutorial.platform import frameworks
+    lock = lock_for("%d.%d.%d" % sys.version_info[:3])
+    found = {d.metadata["Name"]: d.version for d in metadata.distributions(path=[str(frameworks.keras2_folder())])}
+    assert found == {"tf_keras": lock["tf-keras"]} or found == {"tf-keras": lock["tf-keras"]}, found
+    assert lock["tf-keras"].rsplit(".", 1)[0] == lock.get("tensorflow-cpu", lock["tensorflow"]).rsplit(".", 1)[0]
+    assert "tf-keras" not in {normalise(d.metadata["Name"]) for d in metadata.distributions()}
 
 
 def quick_start_commands():

@@ -93,6 +93,13 @@ def check_all(version_of: Callable[[str], str | None] = installed_version,
                         "/opt/ml relocated to the workspace (SAGEMAKER_BASE_DIR; scripts must use "
                         f"the SM_* variables, literal /opt/ml paths are refused) because {problem}"))
 
+    from ..platform import frameworks  # not a FIX either: only TensorFlow < 2.16 jobs need it
+    keras2 = frameworks._tf_keras_version() if frameworks.tf_keras_installed() else None
+    checks.append(Check("Keras 2", True, f"tf-keras {keras2} for jobs asking for TensorFlow < 2.16"
+                        if keras2 else "not installed: jobs asking for TensorFlow < 2.16 run with "
+                        "Keras 3 (to add it: " + frameworks.KERAS2_INSTALL.format(
+                            folder=frameworks.keras2_folder()) + ")"))
+
     real = env.get("AWS_ACCESS_KEY_ID") not in (None, "", "testing") or env.get("AWS_PROFILE") \
         or (Path.home() / ".aws" / "credentials").exists()
     try:

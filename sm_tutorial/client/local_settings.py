@@ -8,7 +8,27 @@ from __future__ import annotations
 
 import os
 
+import boto3
+
 from .. import settings
+
+class LocalBotoSession(boto3.Session):
+    """A boto3 session whose every client and resource goes to the local endpoint, even when
+    the caller names AWS's own address (the SDK's
+    ``Session.account_id()`` and sagemaker-core ask STS at its regional address)."""
+
+    def __init__(self, endpoint_url: str, **kwargs):
+        super().__init__(**kwargs)
+        self.local_endpoint_url = endpoint_url
+
+    def client(self, *args, **kwargs):
+        kwargs["endpoint_url"] = self.local_endpoint_url
+        return super().client(*args, **kwargs)
+
+    def resource(self, *args, **kwargs):
+        kwargs["endpoint_url"] = self.local_endpoint_url
+        return super().resource(*args, **kwargs)
+
 
 # Variables simulated mode sets or removes: the learner's values, to restore for AWS mode,
 # and ours (a variable the learner has changed since is theirs: left as it is).

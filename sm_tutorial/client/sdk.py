@@ -17,7 +17,7 @@ import threading
 import time as _time
 
 from .. import settings
-from .local_settings import NO_PROFILE, point_clients_at, set_env
+from .local_settings import NO_PROFILE, LocalBotoSession, point_clients_at, set_env
 
 # Set before import: the SDK only installs its INFO handler on loggers nobody configured, and
 # one of its modules turns on INFO logging for everything (logging.basicConfig) when imported.
@@ -30,7 +30,6 @@ for _name in ("sagemaker", "sagemaker.config", "botocore"):
 if os.environ.get(settings.MODE_ENV, "local").strip().lower() in ("", "local"):
     set_env(NO_PROFILE)
 
-import boto3  # noqa: E402
 import sagemaker  # noqa: E402
 import sagemaker.session  # noqa: E402
 import sagemaker.utils  # noqa: E402
@@ -167,7 +166,7 @@ def session(mode: str | None = None, confirm_costs: bool | None = None) -> sagem
     url = endpoint_url()
     _mode = "local"
     point_clients_at(url)
-    boto_session = boto3.Session(region_name=settings.REGION)
+    boto_session = LocalBotoSession(url, region_name=settings.REGION)  # account_id() asks STS at AWS's address
     s3 = boto_session.client("s3")
     try:
         s3.head_bucket(Bucket=settings.DEFAULT_BUCKET)

@@ -106,6 +106,13 @@ def _files(source: Path) -> dict[str, Path]:
     return found
 
 
+def _keep_executable(path: Path, target: Path) -> None:
+    """An executable stays one in the copy (lesson 3's image runs its ``train`` as a program)."""
+    bits = path.stat().st_mode & 0o111
+    if bits and target.stat().st_mode & bits != bits:
+        target.chmod(target.stat().st_mode | bits)
+
+
 def write_learner_copy(dest, source: Path = SOURCE) -> list[Path]:
     """``sm-tutorial learner-copy DEST``: write every lesson, blanked, and what they use."""
     dest = Path(dest)
@@ -114,8 +121,39 @@ def write_learner_copy(dest, source: Path = SOURCE) -> list[Path]:
         target = dest / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(_render(path))
+        _keep_executable(path, target)
         written.append(target)
     return written
+
+
+# Modules that moved when the package was grouped by role (issue 12): a copy the learner has
+# edited keeps working after an update; only these import paths in it are rewritten.
+MOVED = ((re.compile(r"\bsm_tutorial\.(lessons|exercises|widgets|measure|learner|course_data)\b"),
+          r"sm_tutorial.course.\1"),
+         (re.compile(r"\bsm_tutorial\.(results|logs|sdk|aws_mode|prices|local_jobs)\b"),
+          r"sm_tutorial.client.\1"),
+         (re.compile(r"\bsm_tutorial\.(doctor|lab)\b"), r"sm_tutorial.cli.\1"))
+
+
+def migrate_imports(path: Path) -> bool:
+    """Rewrite moved module paths in a kept notebook's code cells; True if anything changed."""
+    try:
+        notebook = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False  # not ours to fix: the learner's file stays as it is
+    changed = False
+    for cell in notebook.get("cells", []):
+        if cell.get("cell_type") != "code":
+            continue
+        source = "".join(cell.get("source", []))
+        new = source
+        for pattern, replacement in MOVED:
+            new = pattern.sub(replacement, new)
+        if new != source:
+            cell["source"], changed = new.splitlines(True), True
+    if changed:
+        path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return changed
 
 
 def _digest(data: bytes) -> str:
@@ -124,7 +162,8 @@ def _digest(data: bytes) -> str:
 
 def sync_workspace(folder: Path | None = None, source: Path = SOURCE) -> dict[str, list[str]]:
     """Bring the learner's folder up to date without losing their work. Returns what happened:
-    ``{"copied": [...], "refreshed": [...], "kept": [...]}`` (kept: edited by the learner)."""
+    ``{"copied": [...], "refreshed": [...], "kept": [...]}`` (kept: edited by the learner; in
+    those, only module paths that moved are rewritten: ``migrate_imports``)."""
     folder = Path(folder or settings.workspace() / "notebooks")
     folder.mkdir(parents=True, exist_ok=True)
     manifest_path = folder / MANIFEST
@@ -136,14 +175,18 @@ def sync_workspace(folder: Path | None = None, source: Path = SOURCE) -> dict[st
             report["copied"].append(rel)
         elif target.read_bytes() == fresh:
             manifest[rel] = _digest(fresh)
+            _keep_executable(path, target)
             continue
         elif manifest.get(rel) == _digest(target.read_bytes()):
             report["refreshed"].append(rel)  # untouched since we wrote it: safe to update
         else:
             report["kept"].append(rel)
+            if rel.endswith(".ipynb"):
+                migrate_imports(target)
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(fresh)
+        _keep_executable(path, target)
         manifest[rel] = _digest(fresh)
     manifest_path.write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
     return report

@@ -5,7 +5,8 @@ Three kinds, decided by the request:
   ``python <entry point> ARGS`` with the ``SM_*`` environment;
 - ``entrypoint``: ``AlgorithmSpecification.ContainerEntrypoint`` (+ ``ContainerArguments``), as
   ``docker run --entrypoint``: the program runs with the arguments as its argv, and the same
-  ``SM_*`` environment (the simulation's stand-in for the toolkit a framework image carries);
+  ``SM_*`` environment (the simulation's stand-in for the toolkit a framework image carries),
+  except for ModelTrainer's driver (``drivers``), which sets its own;
 - ``image``: an image registered with ``sm-tutorial image add`` and no entry point: ``train``,
   as ``docker run IMAGE train``. Such a container gets what AWS gives a bring-your-own
   container: the files in ``input/config`` and the channels, ``TRAINING_JOB_NAME``,
@@ -24,9 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from ..container import arguments, distribution, environment, layout, process
+from ..container import arguments, distribution, environment, layout, mounts, process
 from ..container.layout import ContainerRoot
-from . import instances
+from . import drivers, instances
 
 
 class CommandError(Exception):
@@ -65,8 +66,14 @@ def build(root: ContainerRoot, request: Mapping[str, Any], *, job_name: str, job
     data_config = layout.input_data_config(request)
     root.write_config(hps, resources, data_config)
     how = kind(request, image_folder)
+    trainer = how == "entrypoint" and drivers.is_model_trainer(request)
+    if trainer:  # ModelTrainer's driver: it sets the SM_* variables itself, at literal /opt/ml
+        reason = drivers.problem(request, root.data, None if view is not root else
+                                 mounts.unavailable() or "/opt/ml is relocated for this job")
+        if reason:
+            raise CommandError(reason)
     variables = {"TRAINING_JOB_NAME": job_name, "TRAINING_JOB_ARN": job_arn}
-    if how != "image":  # the toolkit's SM_* variables
+    if how != "image" and not trainer:  # the toolkit's SM_* variables
         image = request["AlgorithmSpecification"].get("TrainingImage", "")
         spec = instances.lookup(instance_type)
         training_env = environment.training_environment(
@@ -93,6 +100,8 @@ def build(root: ContainerRoot, request: Mapping[str, Any], *, job_name: str, job
             python_path.append(str(image_folder / "packages"))
     env["PATH"] = os.pathsep.join(path)
     env["PYTHONPATH"] = os.pathsep.join(python_path)
+    if trainer:
+        env.update(drivers.environment(root.path.parent / "packages", env))
     algorithm = request["AlgorithmSpecification"]
     argv = list(algorithm.get("ContainerEntrypoint") or []) + \
         list(algorithm.get("ContainerArguments") or ([] if how == "entrypoint" else ["train"]))

@@ -4,6 +4,9 @@ AWS runs the script in the framework's own image (``tensorflow-training:2.1.0-cp
 here it runs with this environment's Python and packages. The job log says both. TensorFlow
 images before 2.16 ship Keras 2: such jobs run with ``TF_USE_LEGACY_KERAS=1`` where ``tf-keras``
 is installed, so Keras 2 code works as on AWS; where it is not, one warning line says what breaks.
+``make setup`` installs tf-keras, without its dependencies, into ``<env>/keras2``: tf-keras
+requires the full ``tensorflow`` and the course has ``tensorflow-cpu``, the same code. Only
+those jobs see the folder (on their PYTHONPATH), like the Keras 2 of an old image.
 """
 from __future__ import annotations
 
@@ -11,6 +14,8 @@ import importlib.metadata
 import importlib.util
 import platform
 import re
+import sys
+from pathlib import Path
 from typing import Any, Mapping, NamedTuple
 
 # The image's repository name -> (framework, the local distributions that provide it).
@@ -64,8 +69,28 @@ def wants_keras2(framework: Framework) -> bool:
             and _version_tuple(framework.version) < LEGACY_KERAS_BEFORE)
 
 
+KERAS2_INSTALL = ("pip install --no-deps -c constraints.txt --target {folder} tf-keras  (what "
+                  "make setup runs)")
+
+
+def keras2_folder() -> Path:
+    """Where ``make setup`` puts tf-keras for Keras 2 jobs: beside the environment's packages."""
+    return Path(sys.prefix) / "keras2"
+
+
+def _tf_keras_version() -> str | None:
+    found = _installed(("tf-keras",))
+    if found:
+        return found
+    for distribution in importlib.metadata.distributions(path=[str(keras2_folder())]):
+        if distribution.metadata["Name"].lower().replace("_", "-") == "tf-keras":
+            return distribution.version
+    return None
+
+
 def tf_keras_installed() -> bool:
-    return importlib.util.find_spec("tf_keras") is not None
+    return importlib.util.find_spec("tf_keras") is not None or \
+        (keras2_folder() / "tf_keras").is_dir()
 
 
 def prepare(request: Mapping[str, Any]) -> tuple[list[str], dict[str, str]]:
@@ -86,11 +111,13 @@ def prepare(request: Mapping[str, Any]) -> tuple[list[str], dict[str, str]]:
     if wants_keras2(framework):
         if tf_keras_installed():
             variables["TF_USE_LEGACY_KERAS"] = "1"
+            if importlib.util.find_spec("tf_keras") is None:
+                variables["PYTHONPATH"] = str(keras2_folder())  # the job's own, like the image's
             lines.append(f"TensorFlow {framework.version} images ship Keras 2: running with "
-                         "TF_USE_LEGACY_KERAS=1 (tf-keras "
-                         f"{_installed(('tf-keras',))}), so tf.keras is Keras 2 as on AWS.")
+                         f"TF_USE_LEGACY_KERAS=1 (tf-keras {_tf_keras_version()}), so tf.keras "
+                         "is Keras 2 as on AWS.")
         else:
-            lines.append(KERAS3_WARNING.format(version=framework.version))
+            lines.append(KERAS3_WARNING.format(version=framework.version, folder=keras2_folder()))
     return lines, variables
 
 
@@ -98,12 +125,12 @@ KERAS3_WARNING = (
     "Warning: TensorFlow {version} images ship Keras 2, but tf-keras is not installed here, so "
     "tf.keras is Keras 3: Keras 2 code can break (model.save(path, 'my_model.h5') or a path "
     "without .keras/.h5, save_format=, tf.keras.experimental, optimizer arguments such as lr=). "
-    "Install tf-keras to run it with TF_USE_LEGACY_KERAS=1.")
+    "Install tf-keras to run it with TF_USE_LEGACY_KERAS=1: " + KERAS2_INSTALL)
 
 KERAS3_HINT = (
     "this job asked for TensorFlow {version} (Keras 2) and ran with Keras 3, because tf-keras is "
-    "not installed in this environment. The usual fix: `pip install tf-keras` matching the local "
-    "TensorFlow (then jobs that ask for TensorFlow < 2.16 run with TF_USE_LEGACY_KERAS=1), or "
+    "not installed for this environment. The usual fix: " + KERAS2_INSTALL + " (then jobs that "
+    "ask for TensorFlow < 2.16 run with TF_USE_LEGACY_KERAS=1), or "
     "update the script for Keras 3, e.g. model.save('model.keras') or model.export(folder).")
 
 
@@ -114,4 +141,4 @@ def keras3_hint(request: Mapping[str, Any], tail: str) -> str | None:
         return None
     if "keras" not in tail.lower():
         return None
-    return KERAS3_HINT.format(version=framework.version)
+    return KERAS3_HINT.format(version=framework.version, folder=keras2_folder())

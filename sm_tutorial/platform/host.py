@@ -78,8 +78,9 @@ class HostRun:
         packages = self._install_requirements(env) if command.kind == "script" else None
         if self.stop.is_set():
             return "Stopped"  # stopped while requirements were installing: never start the script
-        if command.kind == "script":
-            paths = [str(process.bootstrap(self.root))] + ([str(packages)] if packages else [])
+        if command.kind == "script":  # the framework's own (Keras 2 for an old TensorFlow) last
+            paths = [str(process.bootstrap(self.root))] + ([str(packages)] if packages else []) \
+                + ([self.platform_env["PYTHONPATH"]] if "PYTHONPATH" in self.platform_env else [])
             env["PYTHONPATH"] = os.pathsep.join(paths)
         self.say(("Invoking script" if command.kind == "script" else "Starting the container")
                  + " with the following command:\n\n" + shlex.join(shown) + "\n")

@@ -145,8 +145,9 @@ class JobRunner:
         instance_type = self.job.request["ResourceConfig"]["InstanceType"]
         spec = instances.lookup(instance_type)
         gpus = f", {spec.gpus} GPU{'s' if spec.gpus != 1 else ''}" if spec.gpus else ""
-        lines.append(f"Instance {instance_type}: {spec.vcpus} vCPUs{gpus} ({spec.source}) in "
-                     "SM_NUM_CPUS/SM_NUM_GPUS; the script runs on this machine's CPUs.")
+        told = "" if self.image is not None else " in SM_NUM_CPUS/SM_NUM_GPUS"  # no toolkit: no SM_*
+        lines.append(f"Instance {instance_type}: {spec.vcpus} vCPUs{gpus} ({spec.source}){told}; "
+                     "the script runs on this machine's CPUs.")
         if len(self.hosts) > 1:
             lines.append(f"Hosts: {', '.join(h.name for h in self.hosts)}, each its own container "
                          "on the job's own network (host names, eth0 10.213.0.N); each has its "

@@ -9,10 +9,11 @@ from pathlib import Path
 # others have no fixed place on AWS; these are where a framework image keeps the same things:
 # the guard installed as sitecustomize (container/guard.py) sits with the platform's own
 # bootstrap code, and the packages pip installs from code/requirements.txt are in the image's
-# site-packages (the toolkit runs `pip install -r requirements.txt` into it).
+# site-packages (the toolkit runs `pip install -r requirements.txt` into it); HOME is root's.
 CONTAINER = {"ml": "/opt/ml",
              "bootstrap": "/usr/local/lib/sagemaker/bootstrap",
-             "packages": "/usr/local/lib/python3/site-packages"}
+             "packages": "/usr/local/lib/python3/site-packages",
+             "home": "/root"}  # HOME: AWS's containers run as root
 
 
 def replacements(job_folder: Path) -> list[tuple[str, str]]:
