@@ -329,6 +329,41 @@ def test_multi_worker_mirrored_strategy_fit_on_two_hosts(sess, source):
     assert weights["algo-1"] == weights["algo-2"] and weights["algo-1"] != ["[0.0, 0.0, 0.0, 0.0]"]
 
 
+KERAS2_MWMS = '''
+import os
+import numpy as np
+import tensorflow as tf
+strategy = tf.distribute.MultiWorkerMirroredStrategy()
+host = os.environ["SM_CURRENT_HOST"]
+print("REPLICAS", host, strategy.num_replicas_in_sync, tf.keras.__name__, flush=True)
+with strategy.scope():
+    model = tf.keras.Sequential([tf.keras.layers.Dense(1, input_shape=(4,))])
+    model.compile("sgd", "mse")
+x = np.random.default_rng(0).random((64, 4)).astype("float32")
+history = model.fit(x, x.sum(1, keepdims=True), batch_size=16, epochs=2, verbose=2)
+print("LOSS", host, round(history.history["loss"][-1], 6), flush=True)
+'''
+
+
+def test_keras2_model_fit_with_multi_worker_mirrored_strategy(sess, source):
+    """The lesson's way: Keras model.fit under MWMS. Keras 3's fit fails with two workers (also
+    outside the simulation: README), so the job asks TensorFlow 2.13 and gets Keras 2."""
+    from sm_tutorial.platform import frameworks
+    if not frameworks.tf_keras_installed():
+        pytest.skip("tf-keras is not installed in <env>/keras2 (make setup installs it)")
+    est = hosts_estimator(sess, source(KERAS2_MWMS), 2,
+                          distribution={"multi_worker_mirrored_strategy": {"enabled": True}})
+    est.framework_version = "2.13"
+    est.fit(logs=False)
+    job = est.latest_training_job.name
+    logs = {h: host_log(job, h) for h in ("algo-1", "algo-2")}
+    for host, log in logs.items():
+        replicas, keras = lines_with(log, f"REPLICAS {host}")[0].split()
+        assert replicas == "2" and keras.startswith("tf_keras")
+    losses = {h: lines_with(log, f"LOSS {h}") for h, log in logs.items()}
+    assert losses["algo-1"] == losses["algo-2"] != []  # one model, trained by both workers
+
+
 def test_parameter_server_tf_config(sess, source):
     script = 'import os\nprint("TFC", os.environ["TF_CONFIG"])\n'
     est = hosts_estimator(sess, source(script), 3, distribution={"parameter_server": {"enabled": True}})
