@@ -521,3 +521,12 @@ def test_cli_logs_shows_every_host_or_one(sess, source, capsys):
     assert main(["logs", job, "--host", "algo-2"]) == 0
     one = capsys.readouterr().out
     assert "I am algo-2" in one and "I am algo-1" not in one
+
+
+def test_doctor_says_whether_multi_instance_jobs_run():
+    from sm_tutorial.cli.doctor import check_all
+    from sm_tutorial.platform import cluster
+    runs = {c.name: c for c in check_all(multi_instance=lambda: None)}["multi-instance"]
+    assert runs.ok and f"instance_count 2 to {cluster.max_hosts()}" in runs.detail
+    refused = {c.name: c for c in check_all(multi_instance=lambda: "no bridge here")}["multi-instance"]
+    assert "instance_count=1 only" in refused.detail and "no bridge here" in refused.detail

@@ -42,7 +42,8 @@ def check_all(version_of: Callable[[str], str | None] = installed_version,
               python: tuple[int, int] = sys.version_info[:2],
               free_bytes: Callable[[Path], int] = lambda p: shutil.disk_usage(p).free,
               environ: dict | None = None,
-              namespaces: Callable[[], str | None] = mounts.unavailable) -> list[Check]:
+              namespaces: Callable[[], str | None] = mounts.unavailable,
+              multi_instance: Callable[[], str | None] | None = None) -> list[Check]:
     env = os.environ if environ is None else environ
     why = python_support.why_not(python)
     found = [] if why is None else [command for command, _ in python_support.others(python)[0]]
@@ -92,6 +93,13 @@ def check_all(version_of: Callable[[str], str | None] = installed_version,
                         "namespaces), as on AWS" if problem is None else
                         "/opt/ml relocated to the workspace (SAGEMAKER_BASE_DIR; scripts must use "
                         f"the SM_* variables, literal /opt/ml paths are refused) because {problem}"))
+
+    from ..platform import cluster  # not a FIX: one-instance jobs run either way
+    why_single = problem or (multi_instance or cluster.unavailable)()
+    checks.append(Check("multi-instance", True, f"instance_count 2 to {cluster.max_hosts()}: each "
+                        "host (algo-N) its own container on the job's own network"
+                        if why_single is None else
+                        f"instance_count=1 only (more is refused) because {why_single}"))
 
     from ..platform import frameworks  # not a FIX either: only TensorFlow < 2.16 jobs need it
     keras2 = frameworks._tf_keras_version() if frameworks.tf_keras_installed() else None

@@ -100,6 +100,9 @@ class Network:
         starts it while it downloads) waits until the network is made."""
         self.count, self.endpoint_url, self.made = count, endpoint_url, False
         self.folder = Path(tempfile.mkdtemp(prefix="smt-net-"))  # short: a Unix socket path
+        if len(str(self.folder)) > 80:  # a long TMPDIR: sockets' paths end at 107 bytes
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder = Path(tempfile.mkdtemp(prefix="smt-net-", dir="/tmp"))
         self.listener: socket.socket | None = None
         self.relay = None
         self.cluster = subprocess.Popen([sys.executable, "-I", "-S", str(NETNS), "--cluster"],
