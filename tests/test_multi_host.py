@@ -177,6 +177,23 @@ def test_sharded_by_s3_key_four_hosts_and_an_empty_channel(sess, source):
                       "algo-3": ["part-02.txt"], "algo-4": []}  # an empty channel, as on AWS
 
 
+def test_sharded_manifest_file_channel(sess, source):
+    """ShardedByS3Key applies to the objects a ManifestFile lists, as to a prefix's."""
+    from sagemaker.inputs import TrainingInput
+    uri = put_objects(sess, "mh-manifest/data", 5)
+    bucket = sess.default_bucket()
+    manifest = [{"prefix": uri}, "part-04.txt", "part-00.txt", "part-03.txt", "part-01.txt"]
+    boto3.client("s3", endpoint_url=__import__("sm_tutorial").endpoint_url()).put_object(
+        Bucket=bucket, Key="mh-manifest/train.manifest", Body=json.dumps(manifest).encode())
+    est = hosts_estimator(sess, source(SHARE), 2)
+    est.fit({"data": TrainingInput(f"s3://{bucket}/mh-manifest/train.manifest",
+                                   s3_data_type="ManifestFile", distribution="ShardedByS3Key")},
+            logs=False)
+    job = est.latest_training_job.name
+    shares = {h: json.loads(lines_with(host_log(job, h), f"SHARE {h}")[0]) for h in ("algo-1", "algo-2")}
+    assert shares == {"algo-1": ["part-00.txt", "part-03.txt"], "algo-2": ["part-01.txt", "part-04.txt"]}
+
+
 STREAMED = '''
 import json, os
 host = os.environ["SM_CURRENT_HOST"]
