@@ -57,6 +57,11 @@ class TuningJob:
         definition = self.request["TrainingJobDefinition"]
         definition.setdefault("StaticHyperParameters", {})["_tuning_objective_metric"] = \
             objective_hyperparameter(definition, self.metric)
+        hpo = definition.get("HyperParameterTuningResourceConfig")  # what the SDK sends
+        if hpo and "ResourceConfig" not in definition:  # described too: the SDK's attach reads it
+            first = (hpo.get("InstanceConfigs") or [hpo])[0]  # several types: the first
+            definition["ResourceConfig"] = {k: first[k] for k in ("InstanceType", "InstanceCount",
+                                                                   "VolumeSizeInGB") if k in first}
         self.stop_requested, self.finished = threading.Event(), threading.Event()
         self._lock = threading.Lock()
         now = time.time()
@@ -102,11 +107,6 @@ class TuningJob:
                    "HyperParameters": {**definition.get("StaticHyperParameters", {}), **tuned},
                    "TuningJobArn": self.arn}
         request.update({k: copy.deepcopy(definition[k]) for k in COPIED if k in definition})
-        hpo = definition.get("HyperParameterTuningResourceConfig")  # what the SDK sends
-        if hpo and "ResourceConfig" not in request:
-            first = (hpo.get("InstanceConfigs") or [hpo])[0]  # several types: the first
-            request["ResourceConfig"] = {k: first[k] for k in ("InstanceType", "InstanceCount",
-                                                                "VolumeSizeInGB") if k in first}
         return request
 
     def first_trial_request(self) -> dict[str, Any]:
