@@ -372,3 +372,58 @@ def test_a_job_without_metric_definitions_has_no_final_metrics(sess, source):
     est = estimator(sess, source(SCRIPT))
     est.fit(logs=False)
     assert "FinalMetricDataList" not in est.latest_training_job.describe()
+
+
+def test_a_failing_trial_counts_and_the_others_still_win(sess, source):
+    """A trial whose script fails: NonRetryableError and ObjectiveStatus Failed; the tuning job
+    completes with the best of the others."""
+    est = estimator(sess, source(SCRIPT.replace(
+        'print("epoch 1', 'assert args.optimizer != "sgd", "sgd diverged"\nprint("epoch 1')),
+        metric_definitions=METRICS)
+    t = HyperparameterTuner(est, "loss", {"optimizer": CategoricalParameter(["sgd", "adam"])},
+                            METRICS, objective_type="Minimize", strategy="Grid", max_jobs=2,
+                            max_parallel_jobs=2)
+    t.fit(job_name=f"fail-{uuid.uuid4().hex[:8]}", wait=True)
+    name = t.latest_tuning_job.name
+    d = sess.sagemaker_client.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
+    assert d["HyperParameterTuningJobStatus"] == "Completed"
+    assert d["TrainingJobStatusCounters"]["NonRetryableError"] == 1
+    assert d["TrainingJobStatusCounters"]["Completed"] == 1
+    assert d["ObjectiveStatusCounters"] == {"Succeeded": 1, "Pending": 0, "Failed": 1}
+    assert d["BestTrainingJob"]["TunedHyperParameters"] == {"optimizer": '"adam"'}
+    failed, = trials_of(sess, name, StatusEquals="Failed")["TrainingJobSummaries"]
+    assert "sgd diverged" in failed["FailureReason"] and failed["ObjectiveStatus"] == "Failed"
+
+
+def test_bayesian_learns_from_the_trials_it_is_told():
+    """optuna's TPE, as the tuning job drives it (ask, then tell): once its random start-up
+    trials are told, it samples near the best region (seeded: the same draws every run)."""
+    from sm_tutorial.platform import strategies
+    config = {"Strategy": "Bayesian", "RandomSeed": 1,
+              "HyperParameterTuningJobObjective": {"Type": "Minimize", "MetricName": "loss"},
+              "ParameterRanges": {"ContinuousParameterRanges": [
+                  {"Name": "lr", "MinValue": "0", "MaxValue": "1"}]}}
+    search = strategies.make(config)
+    assert type(search).__name__ == "BayesianSearch"
+    distances = []
+    for _ in range(30):
+        values = search.ask()
+        distances.append(abs(float(values["lr"]) - 0.3))
+        search.tell(values, distances[-1] ** 2)
+    assert sum(distances[-10:]) / 10 < sum(distances[:3]) / 3  # closer than its random start
+    assert min(distances) < 0.02
+    random_search = strategies.make({**config, "Strategy": "Random"})
+    random_distances = [abs(float(random_search.ask()["lr"]) - 0.3) for _ in range(30)]
+    assert sum(distances[-10:]) < sum(random_distances[-10:])
+
+
+def test_a_tuning_job_running_when_its_endpoint_died_is_failed(endpoint, tmp_path):
+    from sm_tutorial.platform.tuning import TuningJob
+    folder = tmp_path / "tuning" / "orphan"
+    folder.mkdir(parents=True)
+    request = raw_request(type("S", (), {"default_bucket": lambda self: "b"})(), "orphan")
+    TuningJob(request, "us-east-1", folder)  # InProgress on disk, no thread runs it
+    restored = TuningJob.restore(folder, "us-east-1")
+    d = restored.describe()
+    assert d["HyperParameterTuningJobStatus"] == "Failed"
+    assert "stopped" in d["FailureReason"] and "Run the tuning job again" in d["FailureReason"]
