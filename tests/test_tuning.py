@@ -1,6 +1,10 @@
 """Issue 14 part 2, tuning: HyperparameterTuner against the simulator, trials that are real
 training jobs, metric definitions on trials and plain jobs, and the tuning bad inputs."""
+import json
+import os
 import re
+import subprocess
+import sys
 import time
 import uuid
 
@@ -161,6 +165,21 @@ def test_list_and_attach_tuning_jobs(sess, done):
     again = HyperparameterTuner.attach(name, sagemaker_session=sess)  # reads the description back
     assert again.best_training_job() == done.best_training_job()
     assert again.objective_metric_name == "loss"
+
+
+def test_aws_cli_lists_a_tuning_jobs_trials(sess, done):
+    """The AWS CLI, another process, paging with its own --page-size (the simulator's tokens)."""
+    aws = os.path.join(os.path.dirname(sys.executable), "aws")
+    name = done.latest_tuning_job.name
+    run = subprocess.run([aws, "--endpoint-url", os.environ["AWS_ENDPOINT_URL"], "sagemaker",
+                          "list-training-jobs-for-hyper-parameter-tuning-job",
+                          "--hyper-parameter-tuning-job-name", name, "--sort-by",
+                          "FinalObjectiveMetricValue", "--page-size", "1", "--output", "json"],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    listed = json.loads(run.stdout)["TrainingJobSummaries"]
+    assert len(listed) == 4
+    assert listed[0]["TrainingJobName"] == done.best_training_job()
 
 
 def test_tuning_jobs_survive_an_endpoint_restart(sess, endpoint, done):
