@@ -25,7 +25,8 @@ p = argparse.ArgumentParser()
 p.add_argument("--lr", type=float, default=0.5)
 p.add_argument("--layers", type=int, default=1)
 p.add_argument("--optimizer", default="sgd")
-args, _ = p.parse_known_args()  # tuning adds --_tuning_objective_metric, as on AWS
+args, extra = p.parse_known_args()  # tuning adds --_tuning_objective_metric, as on AWS
+print("extra:", " ".join(extra))
 loss = (args.lr - 0.3) ** 2 + 0.01 * args.layers + (0.1 if args.optimizer == "sgd" else 0.0)
 print("epoch 1 loss: 9.0")
 print(f"loss: {loss:.6f}")
@@ -109,6 +110,9 @@ def test_random_tuning_picks_the_trial_with_the_best_logged_metric(sess, done):
     assert t.best_training_job() == best
     assert d["BestTrainingJob"]["TrainingJobName"] == best
     assert max_overlap(trials) <= 2
+    logs = sm_tutorial.job_logs(sess, best)  # the toolkit passes AWS's added hyperparameter on
+    extra, = [line for line in logs.splitlines() if line.startswith("extra:")]
+    assert "--_tuning_objective_metric loss " in extra
     frame = t.analytics().dataframe()
     assert len(frame) == 4
     assert set(frame["TrainingJobName"]) == set(losses)
