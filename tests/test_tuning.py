@@ -450,3 +450,18 @@ def test_a_tuning_job_running_when_its_endpoint_died_is_failed(endpoint, tmp_pat
     d = restored.describe()
     assert d["HyperParameterTuningJobStatus"] == "Failed"
     assert "stopped" in d["FailureReason"] and "Run the tuning job again" in d["FailureReason"]
+
+
+def test_target_objective_value_ends_the_tuning_job_early(sess, source):
+    """TuningJobCompletionCriteria.TargetObjectiveMetricValue: once a trial reaches it, no
+    more trials are launched and the tuning job completes."""
+    from sagemaker.tuner import TuningJobCompletionCriteriaConfig
+    t = tuner(sess, source, {"lr": ContinuousParameter(0.0, 1.0)}, strategy="Random",
+              max_jobs=3, max_parallel_jobs=1,
+              completion_criteria_config=TuningJobCompletionCriteriaConfig(
+                  target_objective_metric_value=10.0))  # every trial's loss is below it
+    t.fit(wait=True)
+    name = t.latest_tuning_job.name
+    d = sess.sagemaker_client.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
+    assert d["HyperParameterTuningJobStatus"] == "Completed"
+    assert len(trials_of(sess, name)["TrainingJobSummaries"]) == 1
