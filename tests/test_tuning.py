@@ -465,3 +465,24 @@ def test_target_objective_value_ends_the_tuning_job_early(sess, source):
     d = sess.sagemaker_client.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
     assert d["HyperParameterTuningJobStatus"] == "Completed"
     assert len(trials_of(sess, name)["TrainingJobSummaries"]) == 1
+
+
+def test_a_tuning_job_another_live_endpoint_runs_is_left_alone(tmp_path):
+    import subprocess as sp
+    from sm_tutorial.platform.job import RunningElsewhere
+    from sm_tutorial.platform.tuning import TuningJob
+    folder = tmp_path / "tuning" / "elsewhere"
+    folder.mkdir(parents=True)
+    request = raw_request(type("S", (), {"default_bucket": lambda self: "b"})(), "elsewhere")
+    TuningJob(request, "us-east-1", folder)
+    other = sp.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        state = json.loads((folder / "state.json").read_text())
+        (folder / "state.json").write_text(json.dumps({**state, "owner": other.pid}))
+        with pytest.raises(RunningElsewhere):
+            TuningJob.restore(folder, "us-east-1")
+        assert json.loads((folder / "state.json").read_text())["state"][
+            "HyperParameterTuningJobStatus"] == "InProgress"  # untouched on disk
+    finally:
+        other.kill()
+        other.wait()

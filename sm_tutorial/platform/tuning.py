@@ -21,6 +21,7 @@ from typing import Any
 from ..settings import ACCOUNT_ID
 from . import strategies
 from .errors import ApiError
+from .job import RunningElsewhere, _alive
 from .metrics import final_value
 
 TERMINAL = ("Completed", "Failed", "Stopped")
@@ -88,6 +89,9 @@ class TuningJob:
         saved = json.loads((folder / "state.json").read_text())
         job._state, job.trials = saved["state"], saved["trials"]
         if job._state["HyperParameterTuningJobStatus"] not in TERMINAL:
+            owner = saved.get("owner")
+            if owner and owner != os.getpid() and _alive(owner):
+                raise RunningElsewhere(job.name)  # another live endpoint runs it: leave it alone
             job._end("Failed", "InternalServerError: the local AWS stand-in running this tuning "
                      "job stopped (kernel restart or sm-tutorial serve ended) before it finished. "
                      "Run the tuning job again.")
@@ -308,7 +312,7 @@ class TuningJob:
         if self.folder is None:
             return
         with self._lock:
-            saved = {"state": self._state, "trials": self.trials}
+            saved = {"state": self._state, "trials": self.trials, "owner": os.getpid()}
             text = json.dumps(saved, indent=1, default=str)
         tmp = self.folder / f"state.json.{os.getpid()}.{threading.get_ident()}.tmp"
         try:

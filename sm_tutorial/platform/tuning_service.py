@@ -13,6 +13,7 @@ from typing import Any
 
 from . import images
 from .errors import ApiError, validation
+from .job import RunningElsewhere
 from .tuning import TuningJob
 from .validation import check_create_training_job
 
@@ -75,6 +76,8 @@ class TuningService:
         for saved in sorted(self.folder.glob("*/state.json")):
             try:
                 job = TuningJob.restore(saved.parent, training.region)
+            except RunningElsewhere:
+                continue  # another live endpoint (kernel, `serve`) runs it
             except (OSError, ValueError, KeyError):
                 continue  # half-written: not a tuning job AWS would know either
             job.training = training
