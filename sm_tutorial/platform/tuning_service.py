@@ -179,7 +179,7 @@ class TuningService:
                 jobs = [j for j in jobs if (round(j[attribute] * 1000) - limit) * sign > 0]
         field = TUNING_SORT[request.get("SortBy", "Name")]
         return page(jobs, request, lambda j: j[field], "HyperParameterTuningJobName",
-                    "HyperParameterTuningJobSummaries", "ListHyperParameterTuningJobs", 100)
+                    "HyperParameterTuningJobSummaries", "ListHyperParameterTuningJobs", 10)
 
     # -- for the course helpers and tests ------------------------------------------------
     def wait_all(self, timeout: float | None = None) -> None:
