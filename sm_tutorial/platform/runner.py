@@ -14,6 +14,7 @@ from .cloudwatch import LogStream
 from .errors import JobFailed
 from .host import HostRun, container_mode
 from .job import TrainingJob
+from .metrics import MetricTap
 from .storage import Storage
 
 FAILURE_REASON_LIMIT = 1024
@@ -36,6 +37,7 @@ class JobRunner:
         self.image = images.lookup(job.folder.parent.parent,  # a registered image's folder
                                    job.request["AlgorithmSpecification"].get("TrainingImage", ""))
         self._shown = shown_paths.replacements(job.folder)  # /opt/ml etc., as on AWS
+        self.metrics, self.cloudwatch = MetricTap(job.request), None  # MetricDefinitions' values
 
     # -- the lifecycle -------------------------------------------------------------------
     def run(self) -> None:
@@ -52,6 +54,10 @@ class JobRunner:
                     self.log.close()
             except Exception:
                 pass  # the last log lines matter less than ending the job
+            try:
+                self.metrics.publish(self.job, self.cloudwatch)  # FinalMetricDataList first
+            except Exception:
+                pass  # CloudWatch Metrics gone: the job still ends
             finally:
                 self.job.transition(outcome)
 
@@ -171,6 +177,7 @@ class JobRunner:
 
     def _write(self, line: str) -> None:
         self.log.write(self._as_container(line))
+        self.metrics.feed(line)
 
     # -- Uploading -----------------------------------------------------------------------
     def _sync_checkpoints(self) -> None:
