@@ -64,7 +64,8 @@ def test_blank_is_contagious_and_every_check_says_not_yet(capsys, sess):
     every = [(lesson0.q1, ____), (lesson0.q2, sess, "job", ____), (lesson1.q1, ____),
              (lesson1.q2, sess, "job", ____), (lesson2.q1, parse_args), (lesson2.q2, ____),
              (lesson3.q1, ____), (lesson3.q3, sess, ____), (lesson4.q1, sess, ____), (lesson5.q1, sess, "job", {"a": ____}),
-             (lesson5.q2, object(), ____), (lesson6.q_v3, ____)]
+             (lesson5.q2, object(), ____), (lesson6.q_v3, ____), (lesson6.q_argv, ____),
+             (lesson6.q_argv, ["--k", ____])]
     for exercise, *answer in every:
         refused(capsys, exercise, *answer, words=["fill in the ____"])
 
@@ -307,6 +308,35 @@ def test_capstone_refuses_a_hard_coded_c_and_the_laptops_data(capsys, sess, digi
     refused(capsys, lesson6.capstone, sess, laptop, words=["SM_CHANNEL_TRAIN"])
     right = _capstone_job(sess, digits, tmp_path / "right", CAPSTONE.format(data=CHANNEL, c="args.C"))
     accepted(capsys, lesson6.capstone, sess, right)
+
+
+def test_lesson6_q_argv_wants_model_trainers_argv_not_the_toolkits(capsys):
+    """The v2 toolkit's argv (sorted, -k, str()) and each half-way answer are refused with
+    what differs; the right one is what ModelTrainer's own driver functions build."""
+    import json
+    hps = lesson6.ARGV_HYPERPARAMETERS
+    right = ["--k", "5", "--use-bn", "false", "--optimizer", '{"name": "sgd", "momentum": 0.9}',
+             "--activation", "relu"]
+    assert lesson6.model_trainer_argv(hps) == right
+    refused(capsys, lesson6.q_argv, lesson6.toolkit_argv(hps), words=["v2 Estimator's argv"])
+    refused(capsys, lesson6.q_argv, ["-k"] + right[1:], words=["two dashes"])
+    refused(capsys, lesson6.q_argv, right[6:] + right[:6], words=["order of your dict"])
+    refused(capsys, lesson6.q_argv, right[:3] + ["False"] + right[4:], words=["str()"])
+    refused(capsys, lesson6.q_argv, right[:5] + ["momentum=0.9,name=sgd"] + right[6:], words=["k=v"])
+    compact = json.dumps(hps["optimizer"], separators=(",", ":"))
+    refused(capsys, lesson6.q_argv, right[:5] + [compact] + right[6:], words=["default spaces"])
+    refused(capsys, lesson6.q_argv, right[:7] + ['"relu"'], words=["without quotes"])
+    refused(capsys, lesson6.q_argv, " ".join(right), words=["list of strings"])
+    accepted(capsys, lesson6.q_argv, right)
+
+
+def test_lesson6_states_the_argv_question_the_check_asks():
+    import ast
+    markdown = "\n".join(source for kind, source in _cells("06_wrap_up.ipynb") if kind == "markdown")
+    stated = markdown.split("### Exercise: ModelTrainer's argv", 1)[1].split("`hyperparameters=", 1)[1]
+    assert ast.literal_eval(stated.split("`", 1)[0]) == lesson6.ARGV_HYPERPARAMETERS
+    before = _code_before("06_wrap_up.ipynb", "lesson6.q_argv.check")
+    assert "model_trainer_argv" not in before and "ARGV_HYPERPARAMETERS" not in before
 
 
 # -- lesson 7 ------------------------------------------------------------------------------

@@ -103,6 +103,10 @@ class SimulatedSession(sagemaker.Session):
         with _CLOCK.fast(WAIT_SPEEDUP):
             return super().wait_for_job(job, poll)
 
+    def wait_for_tuning_job(self, job, poll=5):  # HyperparameterTuner.fit() and .wait()
+        with _CLOCK.fast(WAIT_SPEEDUP):
+            return super().wait_for_tuning_job(job, poll)
+
     def logs_for_job(self, job_name, wait=False, poll=10, log_type="All", timeout=None):
         with _CLOCK.fast(LOGS_SPEEDUP):
             return super().logs_for_job(job_name, wait, poll, log_type, timeout)

@@ -14,6 +14,7 @@ from typing import Any
 from . import images, shapes
 from .errors import ApiError
 from .service import TrainingService
+from .tuning_service import ACTIONS as TUNING_ACTIONS
 
 ACTIONS = ("CreateTrainingJob", "DescribeTrainingJob", "ListTrainingJobs", "StopTrainingJob")
 TAG_ACTIONS = ("ListTags", "AddTags", "DeleteTags")  # ours when the ARN is a training job's
@@ -25,7 +26,7 @@ def handles(target: str, body: bytes) -> bool:
     action = target.split(".", 1)[1]
     if action in TAG_ACTIONS:
         return b":training-job/" in body
-    return action in ACTIONS or action not in shapes.operation_names()  # unknown: refused here
+    return action in ACTIONS + TUNING_ACTIONS or action not in shapes.operation_names()  # unknown: refused here
 
 
 def _snake(action: str) -> str:
@@ -48,7 +49,8 @@ def dispatch(service: TrainingService, target: str, body: bytes) -> tuple[int, d
         shapes.check_request(action, request)  # types, patterns, enums, limits: AWS's model
         if action == "CreateTrainingJob":  # an image of our ECR that is not registered
             images.check_request(service.jobs_dir.parent, request)
-        result = getattr(service, _snake(action))(request)
+        owner = service.tuning if action in TUNING_ACTIONS else service
+        result = getattr(owner, _snake(action))(request)
         return 200, headers, json.dumps(result).encode()
     except ApiError as error:
         return error.status, headers, json.dumps({"__type": error.code,

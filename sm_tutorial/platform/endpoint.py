@@ -79,6 +79,7 @@ class Endpoint:
                                        dict(settings.FAKE_CREDENTIALS),
                                        self.client("s3"),
                                        self.client("logs", attempts=1))  # LogStream retries
+        self.service.cloudwatch = self.client("cloudwatch")  # metric definitions' values
         self._thread = threading.Thread(target=self._server.serve_forever, name="sm-endpoint",
                                         daemon=True)
         self._thread.start()

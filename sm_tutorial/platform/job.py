@@ -15,7 +15,8 @@ from ..settings import ACCOUNT_ID
 TERMINAL = ("Completed", "Failed", "Stopped")
 STATE_FIELDS = ("CreationTime", "LastModifiedTime", "TrainingJobStatus", "SecondaryStatus",
                 "SecondaryStatusTransitions", "TrainingStartTime", "TrainingEndTime",
-                "TrainingTimeInSeconds", "BillableTimeInSeconds", "FailureReason")
+                "TrainingTimeInSeconds", "BillableTimeInSeconds", "FailureReason",
+                "FinalMetricDataList")
 # SecondaryStatus -> (TrainingJobStatus, StatusMessage), worded as AWS words them.
 SECONDARY = {
     "Starting": ("InProgress", "Preparing the instances for training"),
@@ -176,7 +177,7 @@ class TrainingJob:
             "EnableInterContainerTrafficEncryption": r.get("EnableInterContainerTrafficEncryption", False),
             "EnableManagedSpotTraining": r.get("EnableManagedSpotTraining", False),
             **{k: r[k] for k in ("CheckpointConfig", "Environment", "DebugHookConfig",
-                                 "ProfilerConfig", "VpcConfig", "RetryStrategy") if k in r},
+                                 "ProfilerConfig", "VpcConfig", "RetryStrategy", "TuningJobArn") if k in r},
             **state,
         }
         if state["TrainingJobStatus"] not in ("Completed", "Stopped"):

@@ -15,6 +15,7 @@ from .cloudwatch import LogStream
 from .errors import JobFailed
 from .host import HostRun, container_mode
 from .job import TrainingJob
+from .metrics import MetricTap
 from .storage import Storage
 
 FAILURE_REASON_LIMIT = 1024
@@ -40,6 +41,7 @@ class JobRunner:
         self._framework_env: dict[str, str] = {}  # TF_USE_LEGACY_KERAS for a Keras 2 job
         self.image = images.lookup(job.folder.parent.parent,  # a registered image's folder
                                    job.request["AlgorithmSpecification"].get("TrainingImage", ""))
+        self.metrics, self.cloudwatch = MetricTap(job.request), None  # MetricDefinitions' values
 
     # -- the lifecycle -------------------------------------------------------------------
     def run(self) -> None:
@@ -59,6 +61,10 @@ class JobRunner:
                         host.log.close()
             except Exception:
                 pass  # the last log lines matter less than ending the job
+            try:
+                self.metrics.publish(self.job, self.cloudwatch)  # FinalMetricDataList first
+            except Exception:
+                pass  # CloudWatch Metrics gone: the job still ends
             finally:
                 self.job.transition(outcome)
 
@@ -211,7 +217,7 @@ class JobRunner:
         for host in self.hosts:
             host.run = HostRun(
                 self.job, host.root, own_opt_ml=self._own_opt_ml, streamed=host.streamed,
-                write_log=lambda line, h=host: h.log.write(self._as_container(line, h)),
+                write_log=lambda line, h=host: self._write(line, h),
                 say=lambda text, h=host: self._say(text, h),
                 flush_log=lambda h=host: h.log.flush(force=False),
                 sync_checkpoints=lambda h=host: self._sync_checkpoints(h),
@@ -229,6 +235,11 @@ class JobRunner:
                 raise JobFailed(self._prefix(failed[0], self._as_container(str(error), failed[0])))
             raise error
         return outcome
+
+    def _write(self, line: str, host: cluster.Host) -> None:
+        host.log.write(self._as_container(line, host))
+        if host.index == 0:  # MetricDefinitions read the master's (algo-1's) output
+            self.metrics.feed(line)
 
     # -- Uploading -----------------------------------------------------------------------
     def _sync_checkpoints(self, host: cluster.Host | None = None) -> None:

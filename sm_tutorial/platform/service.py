@@ -19,6 +19,7 @@ from .job import RunningElsewhere, TrainingJob, _alive, job_arn
 from .orphans import stop_orphan
 from .runner import JobRunner
 from .storage import Storage
+from .tuning_service import TuningService
 from .validation import check_create_training_job, check_tags, name_in_use, not_found
 
 
@@ -103,6 +104,8 @@ class TrainingService:
                 continue  # a half-written folder: not a job AWS would know either
             self._jobs[job.name] = job
             stop_orphan(saved.parent)
+        self.cloudwatch = None  # CloudWatch Metrics, for MetricDefinitions (set by the endpoint)
+        self.tuning = TuningService(self)  # the tuning actions; its trials are jobs of this one
 
     def create_training_job(self, request: dict[str, Any]) -> dict[str, Any]:
         check_create_training_job(request)
@@ -130,6 +133,7 @@ class TrainingService:
             self._jobs[name] = job
         runner = JobRunner(job, self.storage, self.logs_client, self.endpoint_url, self.region,
                            self.credentials, self.stop_grace_seconds, self.fastfile_prefetch)
+        runner.cloudwatch = self.cloudwatch
         thread = threading.Thread(target=runner.run, name=f"job-{name}", daemon=True)
         self._threads[name] = thread
         thread.start()
@@ -186,6 +190,7 @@ class TrainingService:
             thread.join(timeout)
 
     def stop_all(self) -> None:
+        self.tuning.stop_all()
         for job in list(self._jobs.values()):
             job.request_stop()  # False for jobs that have ended: nothing to do
         self.wait_all(timeout=30)

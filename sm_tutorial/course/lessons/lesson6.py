@@ -3,9 +3,14 @@
 The capstone check runs the learner's script once more, itself: same code and image, another
 C, and a train channel holding only the digits 0-4. A script that hard-codes C, prints a C it
 did not use, or reads a path on the laptop instead of SM_CHANNEL_TRAIN gives itself away.
+
+The argv question (``q_argv``) is answered by the SDK's own code: ModelTrainer's serializer
+(what CreateTrainingJob carries) and its container driver's ``hyperparameters_to_cli_args``
+(what the script's command line becomes), the functions that ran in the lesson's job.
 """
 import csv
 import io
+import json
 import time
 
 from ..course_data import local_path
@@ -104,6 +109,70 @@ def _v3(answer):
     return "sagemaker.train.ModelTrainer replaces Estimator and the framework estimators in v3."
 
 
+# The argv question: a one-letter key, a boolean, a dict and a string, in an unsorted order.
+ARGV_HYPERPARAMETERS = {"k": 5, "use-bn": False, "optimizer": {"name": "sgd", "momentum": 0.9},
+                        "activation": "relu"}
+
+
+def model_trainer_argv(hyperparameters: dict) -> list:
+    """The argv a ModelTrainer job's script gets for ``hyperparameters``, by the SDK's own
+    functions: ModelTrainer sends each value through ``safe_serialize`` (strings as they are,
+    everything else ``json.dumps``); in the container the driver decodes them
+    (``safe_deserialize``, as its ``SM_HPS``) and builds the command line."""
+    from ...client import sdk  # noqa: F401  (the SDK set up quiet before its first import)
+    from sagemaker.modules.utils import safe_serialize
+    from sagemaker.modules.train.container_drivers.common.utils import (
+        hyperparameters_to_cli_args, safe_deserialize)
+    sent = {key: safe_serialize(value) for key, value in hyperparameters.items()}
+    return hyperparameters_to_cli_args({key: safe_deserialize(v) for key, v in sent.items()})
+
+
+def toolkit_argv(hyperparameters: dict) -> list:
+    """The argv the v2 Estimator's script gets from the image's toolkit (lesson 2)."""
+    from ..widgets import hyperparameter_views
+    return hyperparameter_views(hyperparameters)["argv"]
+
+
+def _argv(answer):
+    require(isinstance(answer, (list, tuple)) and all(isinstance(a, str) for a in answer),
+            "answer with a list of strings, as the script's sys.argv[1:] shows it: "
+            "['--k', '5', ...].")
+    answer, hps = list(answer), ARGV_HYPERPARAMETERS
+    want = model_trainer_argv(hps)
+    require(answer != toolkit_argv(hps),
+            "that is the v2 Estimator's argv, built by the image's toolkit (keys sorted, -k, "
+            "values by str()). ModelTrainer's driver builds its own: look at the ModelTrainer "
+            "row of argv in the table.")
+    require(len(answer) == len(want), f"{len(answer)} strings: the driver sends a flag and a value "
+            f"for each of the {len(hps)} hyperparameters, {len(want)} strings in all.")
+    flags, values = answer[0::2], answer[1::2]
+    require("-k" not in flags, "ModelTrainer's driver gives every key two dashes, a one-letter "
+            "key too: --k (only the v2 toolkit writes -k).")
+    require(sorted(flags) == sorted(want[0::2]),
+            f"the flags are '--' and each key of the dict as written; you have {flags}.")
+    require(flags == want[0::2], "ModelTrainer keeps the order of your dict; it does not sort "
+            "the keys as the v2 toolkit does.")
+    for flag, value, right in zip(flags, values, want[1::2]):
+        original = hps[flag[2:]]
+        require(not (value == str(original) and value != right) and not (
+                isinstance(original, dict) and "=" in value),
+                f"{flag} {value}: that is Python's str() (or the toolkit's k=v for a dict); "
+                "ModelTrainer's driver writes every value that is not a string as JSON, "
+                "json.dumps.")
+        require(not (isinstance(original, str) and value == json.dumps(original)),
+                f"{flag} {value}: a string arrives as it is, without quotes.")
+        require(value != json.dumps(original, separators=(",", ":")) or value == right,
+                f"{flag} {value}: compact JSON is the v2 toolkit's SM_HP_* form; the driver's "
+                "json.dumps keeps its default spaces, as in SM_HPS in the table.")
+        require(value != json.dumps(original, sort_keys=True) or value == right,
+                f"{flag} {value}: json.dumps keeps the dict's own order; it does not sort keys.")
+        require(value == right, f"{flag} {value!r} is not what the script receives.")
+    return ("ModelTrainer's argv: your dict's order, two dashes for every key, JSON values "
+            "(strings as they are). A parser written for the v2 toolkit needs a look before it "
+            "moves: a boolean arrives as 'false' (lesson 2's s.lower() == 'true' still reads "
+            "it), a dict as JSON, not k=v, and -k as --k.")
+
+
 capstone = Exercise("capstone: a plain script as a SageMaker job", _capstone,
                     "Read -C (one dash: a one-letter key) with argparse (type=float), the CSV "
                     "from SM_CHANNEL_TRAIN/train.csv, save "
@@ -115,3 +184,9 @@ capstone = Exercise("capstone: a plain script as a SageMaker job", _capstone,
                     "joblib.dump(model, os.path.join(os.environ['SM_MODEL_DIR'], 'model.joblib'))\n"
                     "est.fit({'train': data['csv']})")
 q_v3 = Exercise("SDK v3", _v3, "It lives in sagemaker.train.", "'ModelTrainer'")
+q_argv = Exercise("ModelTrainer's argv", _argv,
+                  "Compare the argv row of the table: order as in the dict, '--' before every key, "
+                  "values as json.dumps writes them (true/false, {\"a\": 1} with a space), "
+                  "strings as they are.",
+                  "['--k', '5', '--use-bn', 'false', '--optimizer', "
+                  "'{\"name\": \"sgd\", \"momentum\": 0.9}', '--activation', 'relu']")
