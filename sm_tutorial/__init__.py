@@ -25,6 +25,7 @@ __version__ = "0.1.0"
 _PUBLIC = {
     "session": "client.sdk", "role": "client.sdk", "endpoint_url": "client.sdk",
     "current_mode": "client.sdk", "simulated": "client.sdk", "trainer_session": "client.trainer",
+    "interrupt_spot": "client.spot",
     "cleanup": "client.aws_mode",
     "upload_digits": "course.course_data", "local_path": "course.course_data",
     "workspace": "client.local_jobs", "job_root": "client.local_jobs", "cleanup_jobs": "client.local_jobs",

@@ -23,6 +23,7 @@ from . import channels, commands, hints
 from .errors import JobFailed
 from .job import TrainingJob
 
+SPOT_INTERRUPTION = "spot-interruption.json"  # in the job's folder: {"capacity_after": seconds}
 OUT_OF_MEMORY = ("OutOfMemoryError: Please use an instance type with more memory, or reduce the "
                  "size of job data processed on an instance.")
 
@@ -48,6 +49,7 @@ class HostRun:
         self.host, self.cluster_spec = host, cluster_spec
         self.stop = stop or job.stop_requested  # a multi-instance job's hosts share another
         self.folder = root.path.parent.parent  # jobs/<job>[/algo-N]: the host's own files
+        self.interruption = job.folder / SPOT_INTERRUPTION  # written by interrupt_spot()
         self.view = layout.OPT_ML if own_opt_ml else root  # /opt/ml as the script sees it
         self.write_log, self.say, self.flush_log = write_log, say, flush_log
         self.sync_checkpoints, self.platform_env, self.image = sync_checkpoints, platform_env, image
@@ -169,6 +171,13 @@ class HostRun:
             if checkpoint and time.time() > next_sync:
                 self.sync_checkpoints()
                 next_sync = time.time() + 10
+            if self.interruption.exists():  # sm_tutorial.interrupt_spot: capacity reclaimed
+                self.say("Spot interruption: capacity reclaimed; the script gets SIGTERM, its "
+                         "checkpoints are saved to S3.")
+                self._terminate(proc)
+                if checkpoint:
+                    self.sync_checkpoints()
+                return "Interrupted"
             stopped = self.stop.is_set()
             if stopped or time.time() > deadline:
                 self._terminate(proc)

@@ -9,7 +9,7 @@ import traceback
 
 from ..container import arguments
 from ..container.layout import ContainerRoot
-from . import cluster, commands, disk, frameworks, images, inputs, instances, shown_paths
+from . import cluster, commands, disk, frameworks, images, inputs, instances, shown_paths, spot
 from .artifacts import pack, pack_merged
 from .cloudwatch import LogStream
 from .errors import JobFailed
@@ -81,15 +81,20 @@ class JobRunner:
                                      self.job.folder / f"{host.name}.log", host=host.name)
             self.log = self.hosts[0].log
             self._say("\n".join(self._announce()))
-            self.job.transition("Downloading")
-            downloaded = self._download_inputs()
-            if self.job.stop_requested.is_set():
-                outcome = "Stopped"
-            else:
+            while True:  # again after a spot interruption, on a fresh container
+                self.job.transition("Downloading")
+                downloaded = self._download_inputs()
+                if self.job.stop_requested.is_set():
+                    outcome = "Stopped"
+                    break
                 self.job.transition("Training")
                 for host in self.hosts:
                     self._say("\n".join(downloaded[host.name]), host)
                 outcome = self._train(deadline)
+                if outcome != "Interrupted" or not spot.resume(self, r):
+                    break
+            if outcome == "Interrupted":
+                outcome = "MaxWaitTimeExceeded"
         except JobFailed as failure:
             outcome, reason = "Failed", str(failure)
         except Exception as error:  # a bug of ours must still end the job, with the reason

@@ -87,12 +87,28 @@ def check_create_training_job(request: Mapping[str, Any]) -> None:
     _check_channels(request)
     check_tags(request.get("Tags") or [])
     _check_instance(request.get("ResourceConfig") or {})
+    _check_spot(request)
     checkpoint = request.get("CheckpointConfig")
     if checkpoint:
         local = posixpath.normpath(checkpoint.get("LocalPath", "/opt/ml/checkpoints"))
         if not local.startswith("/opt/ml/"):
             raise validation(f"checkpoint_local_path={local!r}: in this simulation checkpoints "
                              "must live under /opt/ml (default /opt/ml/checkpoints).")
+
+
+def _check_spot(request: Mapping[str, Any]) -> None:
+    """Managed spot: MaxWaitTimeInSeconds is required, and at least MaxRuntimeInSeconds."""
+    stopping = request.get("StoppingCondition") or {}
+    wait, runtime = stopping.get("MaxWaitTimeInSeconds"), stopping.get("MaxRuntimeInSeconds", 86400)
+    if request.get("EnableManagedSpotTraining") and (wait is None or wait < runtime):
+        raise validation(
+            "Invalid MaxWaitTimeInSeconds. It must be present and be greater than or equal to "
+            f"MaxRuntimeInSeconds (max_run={runtime}, max_wait={wait}). Give the estimator "
+            "max_wait=... (the run time plus the time you accept to wait for spot capacity), "
+            "at least max_run.")
+    if wait is not None and not request.get("EnableManagedSpotTraining"):
+        raise validation("MaxWaitTimeInSeconds is only for managed spot training: add "
+                         "use_spot_instances=True, or drop max_wait.")
 
 
 def name_in_use(name: str, arn: str) -> ApiError:
