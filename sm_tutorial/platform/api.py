@@ -11,7 +11,7 @@ import logging
 import uuid
 from typing import Any
 
-from . import images, shapes
+from . import hosting, images, shapes
 from .errors import ApiError
 from .service import TrainingService
 
@@ -25,7 +25,7 @@ def handles(target: str, body: bytes) -> bool:
     action = target.split(".", 1)[1]
     if action in TAG_ACTIONS:
         return b":training-job/" in body
-    return action in ACTIONS or action not in shapes.operation_names()  # unknown: refused here
+    return action in ACTIONS or action in hosting.ACTIONS or action not in shapes.operation_names()  # unknown: refused here
 
 
 def _snake(action: str) -> str:
@@ -48,7 +48,8 @@ def dispatch(service: TrainingService, target: str, body: bytes) -> tuple[int, d
         shapes.check_request(action, request)  # types, patterns, enums, limits: AWS's model
         if action == "CreateTrainingJob":  # an image of our ECR that is not registered
             images.check_request(service.jobs_dir.parent, request)
-        result = getattr(service, _snake(action))(request)
+        owner = service.hosting if action in hosting.ACTIONS else service  # endpoint.py sets it
+        result = getattr(owner, _snake(action))(request)
         return 200, headers, json.dumps(result).encode()
     except ApiError as error:
         return error.status, headers, json.dumps({"__type": error.code,

@@ -1,0 +1,230 @@
+"""The hosting service: CreateModel, CreateEndpointConfig, CreateEndpoint, UpdateEndpoint,
+DeleteEndpoint and the Describe/List/Delete actions of models, endpoint configurations and
+endpoints, answered here (not by moto), with each endpoint run as a real serving container
+(``serving.ServingContainer``). ``runtime.py`` answers InvokeEndpoint through it.
+
+Statuses as AWS reports them: Creating, then InService once the container answers its first
+ping within the start limit (else Failed, with the reason); Updating while a new configuration
+starts beside the old one, which keeps answering until the new one is InService (a failed
+update leaves the endpoint InService on the old one, with the FailureReason); Deleting, then
+gone. Endpoint containers live under ``<workspace>/endpoints/``; one whose simulated AWS died
+is ended by the next (``orphans.stop_orphan``), and ends itself before that (serve.py watches
+its platform process).
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+import uuid
+from pathlib import Path
+from typing import Any
+
+from . import hosting_records as records
+from .errors import validation
+from .job import _alive
+from .orphans import stop_orphan
+from .serving import ServingContainer, StartFailed
+from .storage import Storage
+
+ACTIONS = ("CreateModel", "DescribeModel", "ListModels", "DeleteModel",
+           "CreateEndpointConfig", "DescribeEndpointConfig", "ListEndpointConfigs",
+           "DeleteEndpointConfig", "CreateEndpoint", "DescribeEndpoint", "ListEndpoints",
+           "UpdateEndpoint", "DeleteEndpoint")
+
+
+class HostingService:
+    def __init__(self, workspace: Path, endpoint_url: str, region: str,
+                 credentials: dict[str, str], s3_client):
+        self.folder = workspace / "endpoints"
+        self.endpoint_url, self.region, self.credentials = endpoint_url, region, credentials
+        self.storage = Storage(s3_client)
+        self.models = records.Registry(region, "model")
+        self.configs = records.Registry(region, "endpoint-config")
+        self.endpoints = records.Registry(region, "endpoint")
+        self.start_limit = 240.0   # AWS: the first ping within 4 minutes of the start
+        self.stop_grace_seconds = 5.0  # SIGTERM to SIGKILL (AWS waits 30 s)
+        self._threads: list[threading.Thread] = []
+        self._end_orphans()
+
+    def _end_orphans(self) -> None:
+        """Containers left by an endpoint process that died: ended, their folders removed."""
+        for folder in sorted(self.folder.glob("*/owner.json")):
+            try:
+                owner = json.loads(folder.read_text())["pid"]
+            except (OSError, ValueError, KeyError):
+                owner = None
+            if owner and owner != os.getpid() and _alive(owner):
+                continue  # another live kernel's (or `serve`'s) endpoint
+            stop_orphan(folder.parent)
+            shutil.rmtree(folder.parent, ignore_errors=True)
+
+    # -- models ----------------------------------------------------------------------------
+    def create_model(self, request: dict[str, Any]) -> dict[str, Any]:
+        containers = request.get("Containers") or []
+        if not request.get("PrimaryContainer") and not containers:
+            raise validation("CreateModel needs a PrimaryContainer (an Image, and usually a "
+                             "ModelDataUrl). The SDK's Model(image_uri=..., model_data=...) fills it in.")
+        if len(containers) > 1:
+            raise validation("This simulation hosts one container per model; pass one "
+                             "PrimaryContainer (inference pipelines need a real AWS account).")
+        name = request["ModelName"]
+        model = records.Resource(request, "ModelName", "ModelArn",
+                                 records.arn(self.region, "model", name))
+        self.models.add(name, model)
+        return {"ModelArn": model.arn}
+
+    def describe_model(self, request: dict[str, Any]) -> dict[str, Any]:
+        return self.models.get(request["ModelName"]).describe()
+
+    def list_models(self, request: dict[str, Any]) -> dict[str, Any]:
+        return records.page([m.summary() for m in self.models.values()], request,
+                            "ModelName", "Models")
+
+    def delete_model(self, request: dict[str, Any]) -> dict[str, Any]:
+        self.models.remove(request["ModelName"])
+        return {}
+
+    # -- endpoint configurations -----------------------------------------------------------
+    def create_endpoint_config(self, request: dict[str, Any]) -> dict[str, Any]:
+        variants = request["ProductionVariants"]
+        if len(variants) > 1:
+            raise validation("This simulation hosts one production variant per endpoint; pass "
+                             "one (A/B tests across variants need a real AWS account).")
+        for variant in variants:
+            self.models.get(variant["ModelName"])  # Could not find model "arn:..."
+        name = request["EndpointConfigName"]
+        config = records.Resource(request, "EndpointConfigName", "EndpointConfigArn",
+                                  records.arn(self.region, "endpoint-config", name))
+        self.configs.add(name, config)
+        return {"EndpointConfigArn": config.arn}
+
+    def describe_endpoint_config(self, request: dict[str, Any]) -> dict[str, Any]:
+        return self.configs.get(request["EndpointConfigName"]).describe()
+
+    def list_endpoint_configs(self, request: dict[str, Any]) -> dict[str, Any]:
+        return records.page([c.summary() for c in self.configs.values()], request,
+                            "EndpointConfigName", "EndpointConfigs")
+
+    def delete_endpoint_config(self, request: dict[str, Any]) -> dict[str, Any]:
+        self.configs.remove(request["EndpointConfigName"])
+        return {}
+
+    # -- endpoints -------------------------------------------------------------------------
+    def _container(self, endpoint: records.EndpointRecord, config_name: str) -> ServingContainer:
+        config = self.configs.get(config_name)
+        variant = config.request["ProductionVariants"][0]
+        model = self.models.get(variant["ModelName"])
+        container = model.request.get("PrimaryContainer") or model.request["Containers"][0]
+        folder = self.folder / f"{endpoint.name}-{uuid.uuid4().hex[:8]}"
+        folder.mkdir(parents=True)
+        (folder / "owner.json").write_text(json.dumps({"pid": os.getpid()}))
+        serving = ServingContainer(folder, container, variant["VariantName"], endpoint.name,
+                                   self.region, self.endpoint_url, self.credentials)
+        serving.variant_description = records.variant_description(variant, container.get("Image", ""))
+        return serving
+
+    def create_endpoint(self, request: dict[str, Any]) -> dict[str, Any]:
+        endpoint = records.EndpointRecord(request, self.region)
+        self.configs.get(endpoint.config_name)  # Could not find endpoint configuration "arn:..."
+        serving = self._container(endpoint, endpoint.config_name)
+        try:
+            self.endpoints.add(endpoint.name, endpoint)
+        except Exception:
+            shutil.rmtree(serving.folder, ignore_errors=True)
+            raise
+        self._run(self._start, endpoint, serving, None)
+        return {"EndpointArn": endpoint.arn}
+
+    def _run(self, target, *args) -> None:
+        thread = threading.Thread(target=target, args=args, daemon=True,
+                                  name=f"endpoint-{args[0].name}")
+        self._threads = [t for t in self._threads if t.is_alive()] + [thread]
+        thread.start()
+
+    def _start(self, endpoint: records.EndpointRecord, serving: ServingContainer,
+               config_name: str | None) -> None:
+        """Bring ``serving`` up; on success it answers the endpoint (an update: in place of
+        the old container, which then ends)."""
+        try:
+            serving.prepare(self.storage)
+            serving.start(self.start_limit, self.stop_grace_seconds)
+        except (StartFailed, OSError) as error:
+            self._discard(serving)
+            if config_name is None:
+                endpoint.set("Failed", str(error))
+            else:
+                endpoint.set("InService", f"Failed to update endpoint: {error}")
+            return
+        old = None
+        with endpoint.lock:
+            if not endpoint.deleted.is_set():
+                old, endpoint.container = endpoint.container, serving
+                endpoint.variants = [serving.variant_description]
+                if config_name is not None:
+                    endpoint.config_name = config_name
+        if endpoint.deleted.is_set() and endpoint.container is not serving:
+            self._discard(serving)  # deleted while it started
+            return
+        endpoint.set("InService")
+        if old is not None:
+            self._discard(old)
+
+    def _discard(self, serving: ServingContainer) -> None:
+        serving.stop()
+        shutil.rmtree(serving.folder, ignore_errors=True)
+
+    def describe_endpoint(self, request: dict[str, Any]) -> dict[str, Any]:
+        return self.endpoints.get(request["EndpointName"]).describe()
+
+    def list_endpoints(self, request: dict[str, Any]) -> dict[str, Any]:
+        return records.page([e.summary() for e in self.endpoints.values()], request,
+                            "EndpointName", "Endpoints")
+
+    def update_endpoint(self, request: dict[str, Any]) -> dict[str, Any]:
+        endpoint = self.endpoints.get(request["EndpointName"])
+        self.configs.get(request["EndpointConfigName"])
+        if endpoint.status != "InService":
+            raise validation(f'Cannot update in-progress endpoint "{endpoint.arn}". Its status is '
+                             f"{endpoint.status}; update it once it is InService (a Failed "
+                             "endpoint is deleted and created again).")
+        serving = self._container(endpoint, request["EndpointConfigName"])
+        endpoint.set("Updating")
+        self._run(self._start, endpoint, serving, request["EndpointConfigName"])
+        return {"EndpointArn": endpoint.arn}
+
+    def delete_endpoint(self, request: dict[str, Any]) -> dict[str, Any]:
+        endpoint = self.endpoints.get(request["EndpointName"])
+        with endpoint.lock:
+            endpoint.deleted.set()
+            container, endpoint.container = endpoint.container, None
+            endpoint.status = "Deleting"
+        if container is not None:  # SIGTERM, then SIGKILL after the grace
+            self._discard(container)
+        self.endpoints.remove(endpoint.name)
+        return {}
+
+    def endpoint(self, name: str) -> records.EndpointRecord | None:
+        """For InvokeEndpoint: the endpoint, or None."""
+        try:
+            return self.endpoints.get(name)
+        except Exception:
+            return None
+
+    # -- for the endpoint process's end -----------------------------------------------------
+    def stop_all(self) -> None:
+        for endpoint in self.endpoints.values():
+            try:
+                self.delete_endpoint({"EndpointName": endpoint.name})
+            except Exception:
+                pass
+        for thread in list(self._threads):
+            thread.join(timeout=10)
+        for record in self.folder.glob("*/owner.json"):  # started while we deleted
+            try:
+                if json.loads(record.read_text())["pid"] == os.getpid():
+                    stop_orphan(record.parent)
+                    shutil.rmtree(record.parent, ignore_errors=True)
+            except (OSError, ValueError, KeyError):
+                pass
