@@ -13,6 +13,7 @@ the process with the error: the endpoint is Failed with it. It also ends when th
 process that started it (``SM_TUTORIAL_PLATFORM_PID``) has gone: no endpoint outlives its
 simulated AWS.
 """
+import importlib
 import json
 import os
 import sys
@@ -73,7 +74,7 @@ class Handler(BaseHTTPRequestHandler):
         self._reply(status, payload, reply_type)
 
 
-def _watch_platform(server):
+def _watch_platform():
     """End the server when the simulated AWS that started it has ended (kernel killed)."""
     pid = int(os.environ.get("SM_TUTORIAL_PLATFORM_PID") or 0)
     if not pid:
@@ -89,6 +90,25 @@ def _watch_platform(server):
             pass  # alive, someone else's: cannot be ours, but a PID reused is still a process
 
 
+def stand_by():
+    """A spare container: import what models need now, then wait for the platform's go.json
+    (the model's environment); the model's files are in /opt/ml by then."""
+    go = os.environ.get("SM_TUTORIAL_GO")
+    if not go:
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    for name in ("numpy", "tensorflow", "sklearn"):
+        try:
+            importlib.import_module(name)
+        except Exception:
+            pass  # not installed: the model that needs it says so when it loads
+    print("sm-tutorial: standing by", flush=True)
+    while not os.path.exists(go):
+        time.sleep(0.01)
+    with open(go) as f:
+        os.environ.update(json.load(f)["env"])
+
+
 def load():
     base = os.environ.get("SAGEMAKER_BASE_DIR") or "/opt/ml"
     kind = os.environ.get("SM_TUTORIAL_SERVING", "handlers")
@@ -100,6 +120,8 @@ def load():
 
 
 def main():
+    threading.Thread(target=_watch_platform, daemon=True).start()
+    stand_by()
     port = int(os.environ.get("SAGEMAKER_BIND_TO_PORT") or 8080)
     try:
         model = load()
@@ -110,7 +132,6 @@ def main():
         print(f"sm-tutorial: the model server could not start: {type(error).__name__}: {error}",
               flush=True)
         sys.exit(1)
-    threading.Thread(target=_watch_platform, args=(server,), daemon=True).start()
     print(READY + str(server.server_address[1]), flush=True)
     server.serve_forever()
 

@@ -46,6 +46,10 @@ class HostingService:
         self.start_limit = 240.0   # AWS: the first ping within 4 minutes of the start
         self.stop_grace_seconds = 5.0  # SIGTERM to SIGKILL (AWS waits 30 s)
         self._threads: list[threading.Thread] = []
+        self.keep_spare = True  # a standby container, started at the first CreateModel
+        self._spare: ServingContainer | None = None
+        self._spare_lock = threading.Lock()
+        self._closed = False
         self._end_orphans()
 
     def _end_orphans(self) -> None:
@@ -73,6 +77,7 @@ class HostingService:
         model = records.Resource(request, "ModelName", "ModelArn",
                                  records.arn(self.region, "model", name))
         self.models.add(name, model)
+        threading.Thread(target=self._keep_spare, daemon=True).start()
         return {"ModelArn": model.arn}
 
     def describe_model(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -112,16 +117,34 @@ class HostingService:
         return {}
 
     # -- endpoints -------------------------------------------------------------------------
+    def _new_folder(self, name: str) -> Path:
+        folder = self.folder / f"{name}-{uuid.uuid4().hex[:8]}"
+        folder.mkdir(parents=True)
+        (folder / "owner.json").write_text(json.dumps({"pid": os.getpid()}))
+        return folder
+
+    def _fresh(self) -> ServingContainer:
+        return ServingContainer(self._new_folder("standby"), self.region, self.endpoint_url,
+                                self.credentials)
+
+    def _keep_spare(self) -> None:
+        """One container process always waiting, frameworks imported (once hosting is used)."""
+        with self._spare_lock:
+            if not self.keep_spare or self._closed or (self._spare and self._spare.running):
+                return
+            self._spare = self._fresh().standby(self.stop_grace_seconds)
+
     def _container(self, endpoint: records.EndpointRecord, config_name: str) -> ServingContainer:
         config = self.configs.get(config_name)
         variant = config.request["ProductionVariants"][0]
         model = self.models.get(variant["ModelName"])
         container = model.request.get("PrimaryContainer") or model.request["Containers"][0]
-        folder = self.folder / f"{endpoint.name}-{uuid.uuid4().hex[:8]}"
-        folder.mkdir(parents=True)
-        (folder / "owner.json").write_text(json.dumps({"pid": os.getpid()}))
-        serving = ServingContainer(folder, container, variant["VariantName"], endpoint.name,
-                                   self.region, self.endpoint_url, self.credentials)
+        with self._spare_lock:
+            spare, self._spare = self._spare, None
+        serving = spare if spare is not None and spare.running else self._fresh()
+        if spare is not None and spare is not serving:
+            self._discard(spare)
+        serving.assign(container, variant["VariantName"], endpoint.name)
         serving.variant_description = records.variant_description(variant, container.get("Image", ""))
         return serving
 
@@ -157,6 +180,7 @@ class HostingService:
             else:
                 endpoint.set("InService", f"Failed to update endpoint: {error}")
             return
+        threading.Thread(target=self._keep_spare, daemon=True).start()  # for the next deploy
         old = None
         with endpoint.lock:
             if not endpoint.deleted.is_set():
@@ -214,6 +238,10 @@ class HostingService:
 
     # -- for the endpoint process's end -----------------------------------------------------
     def stop_all(self) -> None:
+        with self._spare_lock:
+            self._closed, spare, self._spare = True, self._spare, None
+        if spare is not None:
+            self._discard(spare)
         for endpoint in self.endpoints.values():
             try:
                 self.delete_endpoint({"EndpointName": endpoint.name})

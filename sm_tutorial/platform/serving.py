@@ -49,17 +49,28 @@ def free_port() -> int:
 
 
 class ServingContainer:
-    def __init__(self, folder: Path, container: dict, variant: str, endpoint_name: str,
-                 region: str, endpoint_url: str, credentials: dict[str, str]):
-        self.folder, self.container, self.variant = folder, container, variant
-        self.endpoint_name, self.region = endpoint_name, region
+    """``ServingContainer(folder, ...)``, then ``assign(model's container, variant, endpoint)``,
+    ``prepare`` and ``start``. ``standby()`` before ``assign`` starts the process at once, with
+    Python and the frameworks imported, to be given its model later: the spare that makes a
+    deploy take a second rather than TensorFlow's import time."""
+
+    def __init__(self, folder: Path, region: str, endpoint_url: str, credentials: dict[str, str]):
+        self.folder, self.region = folder, region
         self.endpoint_url, self.credentials = endpoint_url, credentials
+        self.container: dict = {}
+        self.variant, self.endpoint_name = "AllTraffic", folder.name
         self.root = ContainerRoot(folder / "opt-ml")
         self.proc: subprocess.Popen | None = None
         self.port: int | None = None
         self.tail: list[str] = []
         self._ready = threading.Event()
         self.grace = 5.0
+        self.own_opt_ml = mounts.unavailable() is None
+        self.waiting = False  # a standby process, not yet given its model
+
+    def assign(self, container: dict, variant: str, endpoint_name: str) -> "ServingContainer":
+        self.container, self.variant, self.endpoint_name = container, variant, endpoint_name
+        return self
 
     # -- start -----------------------------------------------------------------------------
     def prepare(self, storage: Storage) -> None:
@@ -89,31 +100,48 @@ class ServingContainer:
         finally:
             archive.unlink(missing_ok=True)
 
-    def _environment(self, port: int, own_opt_ml: bool) -> dict[str, str]:
+    def _model_environment(self, port: int) -> dict[str, str]:
+        """What the model adds: its Environment, the port, the kind of server."""
         env = dict(self.container.get("Environment") or {})
         env.update({"SAGEMAKER_BIND_TO_PORT": str(port), "SAGEMAKER_SAFE_PORT_RANGE": f"{port}-{port}",
-                    "SM_TUTORIAL_SERVING": serving_kind(self.container.get("Image", "")),
-                    "SM_TUTORIAL_PLATFORM_PID": str(os.getpid()),
-                    "AWS_REGION": self.region, "AWS_DEFAULT_REGION": self.region,
-                    "AWS_ENDPOINT_URL": self.endpoint_url, **self.credentials})
-        env = process.base_environment(self.root, env, relocated=not own_opt_ml)
+                    "SM_TUTORIAL_SERVING": serving_kind(self.container.get("Image", ""))})
         return env
 
+    def _launch(self, extra: dict[str, str]) -> None:
+        env = {"SM_TUTORIAL_PLATFORM_PID": str(os.getpid()), "AWS_REGION": self.region,
+               "AWS_DEFAULT_REGION": self.region, "AWS_ENDPOINT_URL": self.endpoint_url,
+               **self.credentials, **extra}
+        for folder in (self.root.model, self.root.code):
+            folder.mkdir(parents=True, exist_ok=True)
+        self._ready.clear()
+        self.proc = process.start(self.root, [sys.executable, str(SERVE)],
+                                  process.base_environment(self.root, env,
+                                                           relocated=not self.own_opt_ml),
+                                  self.grace, own_opt_ml=self.own_opt_ml)
+        record = self.folder / "process.json"  # platform/orphans.py ends it if we die
+        record.write_text(json.dumps({"pid": self.proc.pid, "code": str(self.root.code)}))
+        threading.Thread(target=self._pump, name=f"serve-{self.folder.name}", daemon=True).start()
+
+    def standby(self, grace: float) -> "ServingContainer":
+        """Start the process now; it imports the frameworks and waits for ``go.json``."""
+        self.grace, self.waiting = grace, True
+        self._launch({"SM_TUTORIAL_GO": str(self.folder / "go.json")})
+        return self
+
     def start(self, limit: float, grace: float) -> None:
-        """Start the server and wait for its first ping within ``limit`` seconds; StartFailed
-        (the FailureReason) when it does not answer, ends, or cannot bind its port."""
+        """Start the server (or give the standby process its model) and wait for its first
+        ping within ``limit`` seconds; StartFailed (the FailureReason) when it does not
+        answer, ends, or cannot bind its port."""
         self.grace = grace
-        own_opt_ml = mounts.unavailable() is None
         for attempt in range(3):  # a port another process took between our probe and its bind
             self.port = free_port()
-            self._ready.clear()
-            self.proc = process.start(self.root, [sys.executable, str(SERVE)],
-                                      self._environment(self.port, own_opt_ml), grace,
-                                      own_opt_ml=own_opt_ml)
-            record = self.folder / "process.json"  # platform/orphans.py ends it if we die
-            record.write_text(json.dumps({"pid": self.proc.pid, "code": str(self.root.code)}))
-            threading.Thread(target=self._pump, name=f"serve-{self.endpoint_name}",
-                             daemon=True).start()
+            if self.waiting and self.running:
+                go = self.folder / "go.json.tmp"
+                go.write_text(json.dumps({"env": self._model_environment(self.port)}))
+                os.replace(go, self.folder / "go.json")  # the process sees it whole or not at all
+            else:
+                self._launch(self._model_environment(self.port))
+            self.waiting = False
             if self._healthy(time.time() + limit):
                 return
             self.stop()
