@@ -84,7 +84,11 @@ def _watch_platform():
         try:
             os.kill(pid, 0)
         except ProcessLookupError:
-            print("sm-tutorial: the local AWS stand-in has ended: this endpoint ends too", flush=True)
+            try:  # the platform read our output: the pipe is likely broken now
+                print("sm-tutorial: the local AWS stand-in has ended: this endpoint ends too",
+                      flush=True)
+            except OSError:
+                pass
             os._exit(0)
         except PermissionError:
             pass  # alive, someone else's: cannot be ours, but a PID reused is still a process

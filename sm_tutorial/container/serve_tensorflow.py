@@ -99,9 +99,13 @@ class TensorFlowModel:
     def _tensor(self, name, value):
         spec = self.inputs[name]
         try:
-            return self.tf.constant(value, dtype=spec.dtype)
+            tensor = self.tf.constant(value, dtype=spec.dtype)
         except (ValueError, TypeError) as error:
             raise BadRequest(f"Input {name!r} does not fit {spec}: {error}")
+        if not spec.shape.is_compatible_with(tensor.shape):  # TF Serving checks the signature
+            raise BadRequest(f"Input {name!r} has shape {tensor.shape.as_list()}; the model's "
+                             f"signature expects {spec.shape.as_list()} (None: any size).")
+        return tensor
 
     def _feed(self, value, rows):
         if isinstance(value, dict) and set(value) <= set(self.inputs):

@@ -139,8 +139,10 @@ class HostingService:
         variant = config.request["ProductionVariants"][0]
         model = self.models.get(variant["ModelName"])
         container = model.request.get("PrimaryContainer") or model.request["Containers"][0]
-        with self._spare_lock:
-            spare, self._spare = self._spare, None
+        with self._spare_lock:  # a spare still importing would only be slower than a new one
+            spare = self._spare if self._spare and self._spare.standing_by.is_set() else None
+            if spare is not None:
+                self._spare = None
         serving = spare if spare is not None and spare.running else self._fresh()
         if spare is not None and spare is not serving:
             self._discard(spare)
@@ -191,9 +193,9 @@ class HostingService:
         if endpoint.deleted.is_set() and endpoint.container is not serving:
             self._discard(serving)  # deleted while it started
             return
-        endpoint.set("InService")
-        if old is not None:
+        if old is not None:  # the new one answers already; the old one drains and ends
             self._discard(old)
+        endpoint.set("InService")
 
     def _discard(self, serving: ServingContainer) -> None:
         serving.stop()

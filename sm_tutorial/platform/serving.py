@@ -27,7 +27,8 @@ from . import artifacts
 from .storage import Storage
 
 SERVE = Path(process.__file__).with_name("serve.py")
-READY = "sm-tutorial: serving on 127.0.0.1:"  # container/serve.py's line (it cannot import us)
+READY = "sm-tutorial: serving on 127.0.0.1:"  # container/serve.py's lines (it cannot import us)
+STANDING_BY = "sm-tutorial: standing by"
 TENSORFLOW_IMAGES = ("tensorflow-inference", "tensorflow-serving")
 PING_FAILED = ("The primary container for production variant {variant} did not pass the ping "
                "health check. Please check CloudWatch logs for this endpoint.")
@@ -64,6 +65,7 @@ class ServingContainer:
         self.port: int | None = None
         self.tail: list[str] = []
         self._ready = threading.Event()
+        self.standing_by = threading.Event()  # a standby process with its imports done
         self.grace = 5.0
         self.own_opt_ml = mounts.unavailable() is None
         self.waiting = False  # a standby process, not yet given its model
@@ -163,6 +165,8 @@ class ServingContainer:
                 self.tail = (self.tail + [line.rstrip()])[-20:]
                 if line.startswith(READY):
                     self._ready.set()
+                elif line.startswith(STANDING_BY):
+                    self.standing_by.set()
                 log.write(line)
                 log.flush()
         self.proc.stdout.close()
