@@ -25,7 +25,7 @@ from . import hosting_records as records
 from .errors import validation
 from .job import _alive
 from .orphans import stop_orphan
-from .serving import ServingContainer, StartFailed
+from .serving import ServingContainer, StartFailed, serving_kind
 from .storage import Storage
 
 ACTIONS = ("CreateModel", "DescribeModel", "ListModels", "DeleteModel",
@@ -139,8 +139,12 @@ class HostingService:
         variant = config.request["ProductionVariants"][0]
         model = self.models.get(variant["ModelName"])
         container = model.request.get("PrimaryContainer") or model.request["Containers"][0]
-        with self._spare_lock:  # a spare still importing would only be slower than a new one
-            spare = self._spare if self._spare and self._spare.standing_by.is_set() else None
+        # The spare, if it has its imports done; a TensorFlow model takes it even while it
+        # imports (it started earlier than a new one would); others start faster without it.
+        tensorflow = serving_kind(container.get("Image", "")) == "tensorflow"
+        with self._spare_lock:
+            spare = self._spare if self._spare and (
+                tensorflow or self._spare.standing_by.is_set()) else None
             if spare is not None:
                 self._spare = None
         serving = spare if spare is not None and spare.running else self._fresh()
