@@ -254,7 +254,7 @@ def test_sklearn_estimator_deploy_predict(sess, endpoint, source):
         predictor.delete_endpoint()
 
 
-def test_resources_describe_list_delete_and_errors(sess, endpoint):
+def test_resources_describe_list_delete_and_errors(sess, endpoint, tmp_path):
     sm = sess.sagemaker_client
     _handler_model(sess, "scaler")
     assert sm.describe_model(ModelName="scaler")["ModelArn"].endswith(":model/scaler")
@@ -288,6 +288,15 @@ def test_resources_describe_list_delete_and_errors(sess, endpoint):
     invoke = lambda body: json.loads(runtime.invoke_endpoint(
         EndpointName="scaler", Body=body, ContentType="application/json")["Body"].read())
     assert invoke(b"[1, 2]") == {"scaled": [2, 4]}
+    aws = os.path.join(os.path.dirname(sys.executable), "aws")  # the AWS CLI, another process
+    out = tmp_path / "answer.json"
+    done = subprocess.run([aws, "--endpoint-url", os.environ["AWS_ENDPOINT_URL"], "sagemaker-runtime",
+                           "invoke-endpoint", "--endpoint-name", "scaler", "--body", "[3]",
+                           "--content-type", "application/json", str(out)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(out.read_text()) == {"scaled": [6]}
+    assert json.loads(done.stdout)["InvokedProductionVariant"] == "AllTraffic"
     with pytest.raises(ClientError) as boom:
         invoke(b'"boom"')
     assert "the model cannot score 'boom'" in boom.value.response["Error"]["Message"]
@@ -315,7 +324,6 @@ def test_resources_describe_list_delete_and_errors(sess, endpoint):
 
 def test_failed_start_reports_failure_reason(sess, endpoint):
     from sagemaker.exceptions import UnexpectedStatusException
-    from sagemaker.predictor import Predictor  # noqa: F401  (the SDK's wait, as deploy() uses)
     _handler_model(sess, "broken", script=HANDLERS.replace(
         "def model_fn(model_dir):", "def model_fn(model_dir):\n    raise OSError('weights.bin is missing')"))
     sess.sagemaker_client.create_endpoint(EndpointName="broken", EndpointConfigName="broken")
