@@ -243,6 +243,16 @@ def test_sklearn_estimator_deploy_predict(sess, endpoint, source):
         assert error["Error"]["Code"] == "ModelError" and error["OriginalStatusCode"] == 500
         assert "expected rows of 2 features" in error["Error"]["Message"]
         assert "Received server error (500) from primary" in error["Error"]["Message"]
+        # ... and the traceback is in the endpoint's CloudWatch log, where the message points
+        logs, group = sess.boto_session.client("logs"), f"/aws/sagemaker/Endpoints/{predictor.endpoint_name}"
+        assert group in error["Error"]["Message"]
+        stream = logs.describe_log_streams(logGroupName=group)["logStreams"][0]["logStreamName"]
+        assert stream.startswith("AllTraffic/i-")
+        deadline, lines = time.time() + 10, []
+        while not any("expected rows of 2 features" in l for l in lines) and time.time() < deadline:
+            time.sleep(0.1)
+            lines = [e["message"] for e in logs.get_log_events(logGroupName=group, logStreamName=stream)["events"]]
+        assert any("expected rows of 2 features" in l for l in lines), lines
         with pytest.raises(ClientError) as unsupported:  # the default decoder's 415
             runtime.invoke_endpoint(EndpointName=predictor.endpoint_name, Body=b"<x/>",
                                     ContentType="application/xml")

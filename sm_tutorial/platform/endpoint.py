@@ -87,7 +87,8 @@ class Endpoint:
                                        self.client("s3"),
                                        self.client("logs", attempts=1))  # LogStream retries
         self.service.hosting = HostingService(self.workspace, self.url, self.region,
-                                              dict(settings.FAKE_CREDENTIALS), self.client("s3"))
+                                              dict(settings.FAKE_CREDENTIALS), self.client("s3"),
+                                              self.client("logs", attempts=1))
         self._thread = threading.Thread(target=self._server.serve_forever, name="sm-endpoint",
                                         daemon=True)
         self._thread.start()

@@ -36,10 +36,10 @@ ACTIONS = ("CreateModel", "DescribeModel", "ListModels", "DeleteModel",
 
 class HostingService:
     def __init__(self, workspace: Path, endpoint_url: str, region: str,
-                 credentials: dict[str, str], s3_client):
+                 credentials: dict[str, str], s3_client, logs_client=None):
         self.folder = workspace / "endpoints"
         self.endpoint_url, self.region, self.credentials = endpoint_url, region, credentials
-        self.storage = Storage(s3_client)
+        self.storage, self.logs_client = Storage(s3_client), logs_client
         self.models = records.Registry(region, "model")
         self.configs = records.Registry(region, "endpoint-config")
         self.endpoints = records.Registry(region, "endpoint")
@@ -150,7 +150,7 @@ class HostingService:
         serving = spare if spare is not None and spare.running else self._fresh()
         if spare is not None and spare is not serving:
             self._discard(spare)
-        serving.assign(container, variant["VariantName"], endpoint.name)
+        serving.assign(container, variant["VariantName"], endpoint.name, self.logs_client)
         serving.variant_description = records.variant_description(variant, container.get("Image", ""))
         return serving
 

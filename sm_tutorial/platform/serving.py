@@ -19,11 +19,13 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from pathlib import Path
 
 from ..container import mounts, process
 from ..container.layout import ContainerRoot
 from . import artifacts
+from .cloudwatch import LogStream
 from .storage import Storage
 
 SERVE = Path(process.__file__).with_name("serve.py")
@@ -69,9 +71,19 @@ class ServingContainer:
         self.grace = 5.0
         self.own_opt_ml = mounts.unavailable() is None
         self.waiting = False  # a standby process, not yet given its model
+        self.stream: LogStream | None = None
 
-    def assign(self, container: dict, variant: str, endpoint_name: str) -> "ServingContainer":
+    def assign(self, container: dict, variant: str, endpoint_name: str,
+               logs_client=None) -> "ServingContainer":
+        """The model this container serves; its output goes to CloudWatch Logs from now on,
+        group /aws/sagemaker/Endpoints/<endpoint>, stream <variant>/i-<id> (as AWS names them)."""
         self.container, self.variant, self.endpoint_name = container, variant, endpoint_name
+        if logs_client is not None:
+            try:
+                self.stream = LogStream(logs_client, variant, host="i-" + uuid.uuid4().hex[:17],
+                                        group=f"/aws/sagemaker/Endpoints/{endpoint_name}")
+            except Exception:  # CloudWatch is a convenience here: the copy on disk remains
+                self.stream = None
         return self
 
     # -- start -----------------------------------------------------------------------------
@@ -169,6 +181,9 @@ class ServingContainer:
                     self.standing_by.set()
                 log.write(line)
                 log.flush()
+                stream = self.stream
+                if stream is not None:
+                    stream.write(line)
         self.proc.stdout.close()
 
     def _healthy(self, deadline: float) -> bool:
@@ -218,3 +233,6 @@ class ServingContainer:
         except ProcessLookupError:
             proc.wait()
         (self.folder / "process.json").unlink(missing_ok=True)
+        stream, self.stream = self.stream, None
+        if stream is not None:
+            stream.close()
