@@ -59,10 +59,11 @@ def _upload(sess, key: str, data: bytes) -> str:
     return f"s3://{sess.default_bucket()}/{key}"
 
 
-def _handler_model(sess, name, scale=2, script=HANDLERS):
+def _handler_model(sess, name, scale=2, script=HANDLERS, extra=None):
     sm = sess.sagemaker_client
     model = _upload(sess, f"hosting/{name}/model.tar.gz", _tar({"model.json": json.dumps({"scale": scale})}))
-    code = _upload(sess, f"hosting/{name}/sourcedir.tar.gz", _tar({"serve.py": textwrap.dedent(script)}))
+    code = _upload(sess, f"hosting/{name}/sourcedir.tar.gz",
+                   _tar({"serve.py": textwrap.dedent(script), **(extra or {})}))
     sm.create_model(ModelName=name, ExecutionRoleArn=sm_tutorial.role(),
                     PrimaryContainer={"Image": SKLEARN_IMAGE, "ModelDataUrl": model,
                                       "Environment": {"SAGEMAKER_PROGRAM": "serve.py",
@@ -363,6 +364,39 @@ def test_failed_start_reports_failure_reason(sess, endpoint):
     assert d["EndpointStatus"] == "Failed" and "No SavedModel found" in d["FailureReason"]
     assert "model.export" in d["FailureReason"]
     sm.delete_endpoint(EndpointName="keras-only")
+
+
+def test_requirements_installed_for_the_model(sess, endpoint, tmp_path):
+    """code/requirements.txt is installed before model_fn runs (into the endpoint's folder, not
+    the learner's environment); one that cannot install fails the endpoint, saying so."""
+    import importlib.util
+    pkg = tmp_path / "servepkg"
+    (pkg / "servepkg").mkdir(parents=True)
+    (pkg / "servepkg" / "__init__.py").write_text("FACTOR = 7\n")
+    (pkg / "pyproject.toml").write_text(
+        '[build-system]\nrequires=["setuptools"]\nbuild-backend="setuptools.build_meta"\n'
+        '[project]\nname="servepkg"\nversion="1.0"\n')
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-build-isolation", "--no-deps",
+                    "-w", str(tmp_path / "wheels"), str(pkg)], check=True, capture_output=True)
+    wheel = next((tmp_path / "wheels").glob("servepkg-*.whl"))
+    script = HANDLERS.replace("def predict_fn(data, model):",
+                              "def predict_fn(data, model):\n    import servepkg\n    model = {'scale': servepkg.FACTOR}")
+    _handler_model(sess, "with-reqs", script=script, extra={
+        "requirements.txt": f"wheels/{wheel.name}\n", f"wheels/{wheel.name}": wheel.read_bytes()})
+    sm = sess.sagemaker_client
+    sm.create_endpoint(EndpointName="with-reqs", EndpointConfigName="with-reqs")
+    assert _wait(sm, "with-reqs")["EndpointStatus"] == "InService"
+    reply = sess.boto_session.client("sagemaker-runtime").invoke_endpoint(
+        EndpointName="with-reqs", Body=b"[1]", ContentType="application/json")
+    assert json.loads(reply["Body"].read()) == {"scaled": [7]}
+    assert importlib.util.find_spec("servepkg") is None
+    sm.delete_endpoint(EndpointName="with-reqs")
+
+    _handler_model(sess, "bad-reqs", extra={"requirements.txt": "./no-such-package-dir\n"})
+    sm.create_endpoint(EndpointName="bad-reqs", EndpointConfigName="bad-reqs")
+    d = _wait(sm, "bad-reqs")
+    assert d["EndpointStatus"] == "Failed" and "pip could not install code/requirements.txt" in d["FailureReason"]
+    sm.delete_endpoint(EndpointName="bad-reqs")
 
 
 CHILD = """

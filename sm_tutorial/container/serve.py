@@ -126,6 +126,8 @@ def load():
 def main():
     threading.Thread(target=_watch_platform, daemon=True).start()
     stand_by()
+    if os.environ.get("SM_TUTORIAL_PACKAGES"):  # what code/requirements.txt installed
+        sys.path.insert(0, os.environ["SM_TUTORIAL_PACKAGES"])
     port = int(os.environ.get("SAGEMAKER_BIND_TO_PORT") or 8080)
     try:
         model = load()

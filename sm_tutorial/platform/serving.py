@@ -72,6 +72,7 @@ class ServingContainer:
         self.own_opt_ml = mounts.unavailable() is None
         self.waiting = False  # a standby process, not yet given its model
         self.stream: LogStream | None = None
+        self.packages: Path | None = None  # code/requirements.txt installed here
 
     def assign(self, container: dict, variant: str, endpoint_name: str,
                logs_client=None) -> "ServingContainer":
@@ -97,6 +98,17 @@ class ServingContainer:
         submit = (self.container.get("Environment") or {}).get("SAGEMAKER_SUBMIT_DIRECTORY", "")
         if submit.startswith("s3://"):
             self._unpack(storage, submit, self.root.code, "SAGEMAKER_SUBMIT_DIRECTORY")
+        self.packages = None
+        for code in (self.root.code, self.root.model / "code"):  # the toolkit installs it first
+            if (code / "requirements.txt").exists():
+                try:
+                    self.packages = process.pip_install(code / "requirements.txt", self.folder / "packages",
+                                                        process.base_environment(self.root, {}))
+                except subprocess.CalledProcessError as error:
+                    last = " ".join((error.stderr or error.stdout or "").strip().splitlines()[-3:])
+                    raise StartFailed(f"pip could not install {code.name}/requirements.txt: {last} "
+                                      "Check the package names and versions in requirements.txt.")
+                break
 
     def _unpack(self, storage: Storage, uri: str, target: Path, what: str) -> None:
         archive = self.folder / (target.name + ".tar.gz")
@@ -119,6 +131,8 @@ class ServingContainer:
         env = dict(self.container.get("Environment") or {})
         env.update({"SAGEMAKER_BIND_TO_PORT": str(port), "SAGEMAKER_SAFE_PORT_RANGE": f"{port}-{port}",
                     "SM_TUTORIAL_SERVING": serving_kind(self.container.get("Image", ""))})
+        if self.packages:  # requirements.txt's, first on the server's sys.path
+            env["SM_TUTORIAL_PACKAGES"] = str(self.packages)
         return env
 
     def _launch(self, extra: dict[str, str]) -> None:
