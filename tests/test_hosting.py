@@ -289,7 +289,13 @@ def test_resources_describe_list_delete_and_errors(sess, endpoint, tmp_path):
         sm.create_endpoint(EndpointName="nothing", EndpointConfigName="no-such-config")
     assert "Could not find endpoint configuration" in no_config.value.response["Error"]["Message"]
 
-    sm.create_endpoint(EndpointName="scaler", EndpointConfigName="scaler")
+    sm.create_endpoint(EndpointName="scaler", EndpointConfigName="scaler",
+                       Tags=[{"Key": "course", "Value": "sm-tutorial"}])
+    arn = sm.describe_endpoint(EndpointName="scaler")["EndpointArn"]
+    sm.add_tags(ResourceArn=arn, Tags=[{"Key": "lesson", "Value": "8"}])
+    assert {t["Key"] for t in sm.list_tags(ResourceArn=arn)["Tags"]} == {"course", "lesson"}
+    sm.delete_tags(ResourceArn=arn, TagKeys=["course"])
+    assert sm.list_tags(ResourceArn=arn)["Tags"] == [{"Key": "lesson", "Value": "8"}]
     with pytest.raises(ClientError) as twice:
         sm.create_endpoint(EndpointName="scaler", EndpointConfigName="scaler")
     assert "Cannot create already existing endpoint" in twice.value.response["Error"]["Message"]

@@ -24,7 +24,7 @@ def handles(target: str, body: bytes) -> bool:
         return False
     action = target.split(".", 1)[1]
     if action in TAG_ACTIONS:
-        return b":training-job/" in body
+        return b":training-job/" in body or hosting.tagged(body)
     return action in ACTIONS or action in hosting.ACTIONS or action not in shapes.operation_names()  # unknown: refused here
 
 
@@ -48,7 +48,8 @@ def dispatch(service: TrainingService, target: str, body: bytes) -> tuple[int, d
         shapes.check_request(action, request)  # types, patterns, enums, limits: AWS's model
         if action == "CreateTrainingJob":  # an image of our ECR that is not registered
             images.check_request(service.jobs_dir.parent, request)
-        owner = service.hosting if action in hosting.ACTIONS else service  # endpoint.py sets it
+        ours = action in hosting.ACTIONS or (action in TAG_ACTIONS and hosting.tagged(body))
+        owner = service.hosting if ours else service  # endpoint.py sets service.hosting
         result = getattr(owner, _snake(action))(request)
         return 200, headers, json.dumps(result).encode()
     except ApiError as error:

@@ -27,11 +27,18 @@ from .job import _alive
 from .orphans import stop_orphan
 from .serving import ServingContainer, StartFailed, serving_kind
 from .storage import Storage
+from .validation import check_tags
 
+TAGGED = (b":model/", b":endpoint-config/", b":endpoint/")  # ARNs whose tags are ours
 ACTIONS = ("CreateModel", "DescribeModel", "ListModels", "DeleteModel",
            "CreateEndpointConfig", "DescribeEndpointConfig", "ListEndpointConfigs",
            "DeleteEndpointConfig", "CreateEndpoint", "DescribeEndpoint", "ListEndpoints",
            "UpdateEndpoint", "DeleteEndpoint")
+
+
+def tagged(body: bytes) -> bool:
+    """A ListTags/AddTags/DeleteTags request for a model, endpoint config or endpoint."""
+    return any(kind in body for kind in TAGGED)
 
 
 class HostingService:
@@ -241,6 +248,34 @@ class HostingService:
             return self.endpoints.get(name)
         except Exception:
             return None
+
+    # -- tags of models, endpoint configurations and endpoints ------------------------------
+    def _by_arn(self, arn: str):
+        kind = arn.rsplit(":", 1)[-1].split("/", 1)[0]
+        registry = {"model": self.models, "endpoint-config": self.configs,
+                    "endpoint": self.endpoints}.get(kind)
+        if registry is None:
+            raise validation(f"Resource {arn} is not a model, endpoint configuration or endpoint.")
+        found = next((r for r in registry.values() if r.arn == arn), None)
+        if found is None:
+            raise records.not_found(self.region, kind, arn.rsplit("/", 1)[-1])
+        return found
+
+    def list_tags(self, request: dict[str, Any]) -> dict[str, Any]:
+        return {"Tags": list(self._by_arn(request["ResourceArn"]).tags)}
+
+    def add_tags(self, request: dict[str, Any]) -> dict[str, Any]:
+        resource = self._by_arn(request["ResourceArn"])
+        new = {t["Key"] for t in request["Tags"]}
+        tags = [t for t in resource.tags if t["Key"] not in new] + request["Tags"]
+        check_tags(tags)
+        resource.tags = tags
+        return {"Tags": request["Tags"]}
+
+    def delete_tags(self, request: dict[str, Any]) -> dict[str, Any]:
+        resource = self._by_arn(request["ResourceArn"])
+        resource.tags = [t for t in resource.tags if t["Key"] not in request["TagKeys"]]
+        return {}
 
     # -- for the endpoint process's end -----------------------------------------------------
     def stop_all(self) -> None:

@@ -75,6 +75,7 @@ class Resource:
         self.name = request[name_field]
         self.arn, self.arn_field, self.name_field = arn_value, arn_field, name_field
         self.created = time.time()
+        self.tags: list[dict[str, str]] = list(request.get("Tags") or [])
 
     def describe(self) -> dict[str, Any]:
         shown = {k: v for k, v in self.request.items() if k != "Tags"}

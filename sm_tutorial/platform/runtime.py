@@ -53,7 +53,12 @@ def invoke(hosting, name: str, environ) -> tuple[int, list, bytes]:
     if endpoint is None:
         return _error(400, "ValidationError", f"Endpoint {name} of account {ACCOUNT_ID} not found.")
     container = endpoint.container
-    if container is None or not container.running:
+    if container is not None and not container.running:  # it ended after its start
+        return _model_error(hosting.region, name, container.variant, 0,
+                            f"The serving container exited (code {container.proc.poll()}); its "
+                            "last lines are in the endpoint's CloudWatch log. Delete the endpoint "
+                            "and deploy again.")
+    if container is None:
         return _error(400, "ValidationError",
                       f"Endpoint {name} of account {ACCOUNT_ID} is {endpoint.status}, not "
                       "InService: it cannot take invocations. Wait for deploy() to finish, or "
