@@ -15,7 +15,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 import sm_tutorial
-from conftest import REPO
+from conftest import REPO, course_estimator
 
 SKLEARN_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
 TF_IMAGE = "763104351884.dkr.ecr.us-east-1.amazonaws.com/tensorflow-inference:2.16-cpu"
@@ -160,6 +160,22 @@ def test_tensorflow_deploy_predict_and_delete(sess, endpoint, tiny_savedmodel):
     assert gone.value.response["Error"]["Code"] == "ValidationError"
     assert gone.value.response["Error"]["Message"] == \
         f"Endpoint {name} of account 123456789012 not found."
+
+
+def test_course_digits_model_deployed(sess, endpoint, digits):
+    """The course's digits script with export-version=1 writes model/1/ beside digits.keras;
+    deploy() serves it and predicts the validation digits."""
+    import numpy as np
+    est = course_estimator(sess, hyperparameters={"epochs": 3, "export-version": 1})
+    est.fit({"train": digits["train"], "validation": digits["validation"]}, logs=False)
+    rows = np.loadtxt(REPO / "data" / "digits" / "csv" / "validation.csv", delimiter=",", skiprows=1)[:50]
+    predictor = est.deploy(initial_instance_count=1, instance_type="ml.m5.large")
+    try:
+        answer = predictor.predict({"instances": (rows[:, 1:] / 16.0).tolist()})
+        labels = np.argmax(answer["predictions"], axis=1)
+        assert (labels == rows[:, 0]).mean() > 0.8
+    finally:
+        predictor.delete_endpoint()
 
 
 def test_tensorflow_inference_py_handlers(sess, endpoint, tiny_savedmodel):
