@@ -91,6 +91,19 @@ def _alive(pid: int) -> bool:
         return False
 
 
+def _listening(port: int) -> list:
+    """The addresses a listening TCP socket on ``port`` is bound to (/proc/net/tcp, tcp6)."""
+    found = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in open(table).read().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, hex_port = local.split(":")
+            if state == "0A" and int(hex_port, 16) == port:
+                found.append(".".join(str(int(address[i:i + 2], 16)) for i in (6, 4, 2, 0))
+                             if len(address) == 8 else address)
+    return found
+
+
 def _serving_pids(endpoint, name):
     serving = endpoint.service.hosting.endpoint(name).container
     return [serving.proc.pid]
@@ -148,6 +161,8 @@ def test_tensorflow_deploy_predict_and_delete(sess, endpoint, tiny_savedmodel):
                                 ContentType="application/json")
     assert wrong_shape.value.response["Error"]["Code"] == "ModelError"
 
+    port = endpoint.service.hosting.endpoint(name).container.port
+    assert _listening(port) == ["127.0.0.1"]  # loopback only
     pids = _serving_pids(endpoint, name)
     predictor.delete_endpoint()
     assert not any(_alive(p) for p in pids), "the serving container outlived delete_endpoint"
