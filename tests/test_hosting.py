@@ -436,6 +436,27 @@ def test_requirements_installed_for_the_model(sess, endpoint, tmp_path):
     sm.delete_endpoint(EndpointName="bad-reqs")
 
 
+def test_delete_while_creating_leaves_nothing(sess, endpoint):
+    sm = sess.sagemaker_client
+    _handler_model(sess, "short-lived")
+    sm.create_endpoint(EndpointName="short-lived", EndpointConfigName="short-lived")
+    sm.delete_endpoint(EndpointName="short-lived")  # while it is Creating
+    with pytest.raises(ClientError):
+        sm.describe_endpoint(EndpointName="short-lived")
+    hosting = endpoint.service.hosting
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        spare = hosting._spare.folder if hosting._spare else None
+        running = [f for f in hosting.folder.iterdir() if f != spare and (f / "process.json").exists()]
+        if not running:
+            break
+        time.sleep(0.1)
+    assert running == [], "a container of the deleted endpoint is still running"
+    sm.create_endpoint(EndpointName="short-lived", EndpointConfigName="short-lived")  # name free
+    assert _wait(sm, "short-lived")["EndpointStatus"] == "InService"
+    sm.delete_endpoint(EndpointName="short-lived")
+
+
 CHILD = """
 import json, sys, time
 from pathlib import Path
