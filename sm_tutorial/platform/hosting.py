@@ -14,6 +14,7 @@ its platform process).
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import threading
@@ -164,11 +165,11 @@ class HostingService:
     def create_endpoint(self, request: dict[str, Any]) -> dict[str, Any]:
         endpoint = records.EndpointRecord(request, self.region)
         self.configs.get(endpoint.config_name)  # Could not find endpoint configuration "arn:..."
-        serving = self._container(endpoint, endpoint.config_name)
+        self.endpoints.add(endpoint.name, endpoint)  # Cannot create already existing endpoint
         try:
-            self.endpoints.add(endpoint.name, endpoint)
-        except Exception:
-            shutil.rmtree(serving.folder, ignore_errors=True)
+            serving = self._container(endpoint, endpoint.config_name)
+        except BaseException:
+            self.endpoints.remove(endpoint.name)
             raise
         self._run(self._start, endpoint, serving, None)
         return {"EndpointArn": endpoint.arn}
@@ -186,7 +187,10 @@ class HostingService:
         try:
             serving.prepare(self.storage)
             serving.start(self.start_limit, self.stop_grace_seconds)
-        except (StartFailed, OSError) as error:
+        except Exception as error:  # StartFailed says why; anything else is ours, said as such
+            if not isinstance(error, StartFailed):
+                logging.getLogger(__name__).exception("endpoint %s failed to start", endpoint.name)
+                error = f"InternalServerError: the simulated endpoint could not start: {error!r}"
             self._discard(serving)
             if config_name is None:
                 endpoint.set("Failed", str(error))
