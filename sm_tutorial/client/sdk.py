@@ -38,6 +38,7 @@ TELEMETRY_OPT_OUT = {"SchemaVersion": "1.0",
                      "SageMaker": {"PythonSDK": {"Modules": {"TelemetryOptOut": True}}}}
 LOGS_SPEEDUP = 100  # logs_for_job's sleeps of 5, 10 and 30 s become 0.05, 0.1 and 0.3 s
 WAIT_SPEEDUP = 25   # wait_for_job prints a dot per poll: 5 s become 0.2 s
+DEPLOY_SPEEDUP = 600  # deploy()'s wait_for_endpoint polls every 30 s: 0.05 s here
 
 
 def _validate_once(validate):
@@ -110,6 +111,10 @@ class SimulatedSession(sagemaker.Session):
     def logs_for_job(self, job_name, wait=False, poll=10, log_type="All", timeout=None):
         with _CLOCK.fast(LOGS_SPEEDUP):
             return super().logs_for_job(job_name, wait, poll, log_type, timeout)
+
+    def wait_for_endpoint(self, endpoint, poll=30, live_logging=False):
+        with _CLOCK.fast(DEPLOY_SPEEDUP):
+            return super().wait_for_endpoint(endpoint, poll, live_logging)
 
 
 _endpoint = None

@@ -11,7 +11,7 @@ import logging
 import uuid
 from typing import Any
 
-from . import images, shapes
+from . import hosting, images, shapes
 from .errors import ApiError
 from .service import TrainingService
 from .tuning_service import ACTIONS as TUNING_ACTIONS
@@ -25,8 +25,9 @@ def handles(target: str, body: bytes) -> bool:
         return False
     action = target.split(".", 1)[1]
     if action in TAG_ACTIONS:
-        return b":training-job/" in body
-    return action in ACTIONS + TUNING_ACTIONS or action not in shapes.operation_names()  # unknown: refused here
+        return b":training-job/" in body or hosting.tagged(body)
+    return (action in ACTIONS + TUNING_ACTIONS or action in hosting.ACTIONS
+            or action not in shapes.operation_names())  # unknown: refused here
 
 
 def _snake(action: str) -> str:
@@ -49,7 +50,9 @@ def dispatch(service: TrainingService, target: str, body: bytes) -> tuple[int, d
         shapes.check_request(action, request)  # types, patterns, enums, limits: AWS's model
         if action == "CreateTrainingJob":  # an image of our ECR that is not registered
             images.check_request(service.jobs_dir.parent, request)
-        owner = service.tuning if action in TUNING_ACTIONS else service
+        ours = action in hosting.ACTIONS or (action in TAG_ACTIONS and hosting.tagged(body))
+        owner = service.hosting if ours else \
+            service.tuning if action in TUNING_ACTIONS else service  # endpoint.py sets service.hosting
         result = getattr(owner, _snake(action))(request)
         return 200, headers, json.dumps(result).encode()
     except ApiError as error:

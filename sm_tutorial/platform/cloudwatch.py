@@ -16,17 +16,19 @@ class LogStream:
     that drains the script's pipe, or the script blocks on a full pipe."""
 
     def __init__(self, logs_client, job_name: str, copy_to: Path | None = None,
-                 host: str = "algo-1", interval: float = 0.2, close_timeout: float = 10.0):
+                 host: str = "algo-1", interval: float = 0.2, close_timeout: float = 10.0,
+                 group: str = LOG_GROUP):
         self.client, self.interval, self.close_timeout = logs_client, interval, close_timeout
+        self.group = group  # an endpoint's: /aws/sagemaker/Endpoints/<name>
         self.name = f"{job_name}/{host}-{int(time.time())}"
         self._pending: list[dict] = []
         self._lock = threading.Lock()  # _pending and the copy; never held while sending
         self._wake, self._closing = threading.Event(), False
         try:
-            self.client.create_log_group(logGroupName=LOG_GROUP)
+            self.client.create_log_group(logGroupName=group)
         except self.client.exceptions.ResourceAlreadyExistsException:
             pass
-        self.client.create_log_stream(logGroupName=LOG_GROUP, logStreamName=self.name)
+        self.client.create_log_stream(logGroupName=group, logStreamName=self.name)
         self._copy = copy_to.open("a", encoding="utf-8") if copy_to else None
         self.copy_error: OSError | None = None  # the disk refused the copy: CloudWatch goes on
         self._sender = threading.Thread(target=self._send_loop, name=f"logs-{job_name}",
@@ -71,7 +73,7 @@ class LogStream:
         sent = 0
         try:  # outside the lock: write() goes on meanwhile
             for sent in range(0, len(events), 5000):
-                self.client.put_log_events(logGroupName=LOG_GROUP, logStreamName=self.name,
+                self.client.put_log_events(logGroupName=self.group, logStreamName=self.name,
                                            logEvents=events[sent:sent + 5000])
             sent = len(events)
         except Exception:  # CloudWatch refused or is gone: never stop the output

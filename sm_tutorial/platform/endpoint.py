@@ -18,7 +18,8 @@ from moto.moto_server.werkzeug_app import (DomainDispatcherApplication, MotoRequ
 from werkzeug.serving import make_server
 
 from .. import settings
-from . import api, images, shapes
+from . import api, images, runtime, shapes
+from .hosting import HostingService
 from .service import TrainingService
 
 LOOPBACK = "127.0.0.1"
@@ -59,6 +60,12 @@ class Endpoint:
             start_response("200 OK", [("Content-Type", "application/json"),
                                       ("Content-Length", str(len(payload)))])
             return [payload]
+        invoked = runtime.is_invocation(environ) if self.service is not None else None
+        if invoked:  # sagemaker-runtime's InvokeEndpoint, to the endpoint's container
+            status, headers, payload = runtime.invoke(self.service.hosting, invoked, environ)
+            start_response(f"{status} {HTTP_REASONS.get(status, 'Error')}",
+                           headers + [("Content-Length", str(len(payload)))])
+            return [payload]
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         if self.service is not None and target.startswith("SageMaker."):
             length = int(environ.get("CONTENT_LENGTH") or 0)
@@ -80,6 +87,9 @@ class Endpoint:
                                        self.client("s3"),
                                        self.client("logs", attempts=1))  # LogStream retries
         self.service.cloudwatch = self.client("cloudwatch")  # metric definitions' values
+        self.service.hosting = HostingService(self.workspace, self.url, self.region,
+                                              dict(settings.FAKE_CREDENTIALS), self.client("s3"),
+                                              self.client("logs", attempts=1))
         self._thread = threading.Thread(target=self._server.serve_forever, name="sm-endpoint",
                                         daemon=True)
         self._thread.start()
@@ -95,6 +105,7 @@ class Endpoint:
 
     def stop(self) -> None:
         if self.service:
+            self.service.hosting.stop_all()  # endpoints end with their simulated AWS
             self.service.stop_all()
         self._server.shutdown()
         self._server.server_close()

@@ -24,6 +24,9 @@ def parse_args():
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--learning-rate", type=float, default=0.01)
     parser.add_argument("--hidden-units", type=int, default=64)
+    # To deploy: TensorFlow Serving (the endpoint's container) serves a SavedModel in a numeric
+    # version folder; e.g. hyperparameters={"export-version": 1} also writes model/1/.
+    parser.add_argument("--export-version", type=int, default=None)
     # The TensorFlow estimator also passes --model_dir (an S3 URI); we save to SM_MODEL_DIR.
     parser.add_argument("--model_dir", default=None)
     parser.add_argument("--sm-model-dir", default=os.environ.get("SM_MODEL_DIR"))
@@ -91,6 +94,8 @@ def main():
                         shuffle=False,  # the tf.data pipeline already shuffles
                         callbacks=[checkpoint])
     model.save(os.path.join(args.sm_model_dir, "digits.keras"))
+    if args.export_version is not None:
+        model.export(os.path.join(args.sm_model_dir, str(args.export_version)), verbose=False)
     metrics = {k: [round(float(v), 4) for v in values] for k, values in history.history.items()}
     with open(os.path.join(args.output_data_dir, "metrics.json"), "w") as f:
         json.dump(metrics, f)
