@@ -510,3 +510,28 @@ def test_no_container_outlives_its_endpoint_process(tmp_path, how):
     from sm_tutorial.platform.hosting import HostingService
     HostingService(tmp_path / "ws", "http://127.0.0.1:1", "us-east-1", {}, None)  # next endpoint
     assert list((tmp_path / "ws" / "endpoints").iterdir()) == []
+
+
+def test_a_spare_serving_container_waits_from_a_framework_jobs_start_and_retires(
+        sess, endpoint, source, monkeypatch):
+    """P6: a deploy right after fit() finds TensorFlow already imported, because the spare
+    starts with the training job; unused, it ends after SPARE_IDLE seconds (memory back)."""
+    from conftest import estimator
+    from sm_tutorial.platform import hosting as hosting_module
+    hosting = endpoint.service.hosting
+    with hosting._spare_lock:
+        old, hosting._spare = hosting._spare, None
+    if old:
+        hosting._discard(old)
+    monkeypatch.setattr(hosting_module, "SPARE_IDLE", 3.0)
+    est = estimator(sess, source("print('training')\n"))  # a TensorFlow image
+    est.fit(logs=False)
+    deadline = time.time() + 30
+    while hosting._spare is None and time.time() < deadline:
+        time.sleep(0.05)
+    spare = hosting._spare
+    assert spare is not None and spare.running, "no spare started with the TensorFlow job"
+    deadline = time.time() + 30
+    while spare.running and time.time() < deadline:
+        time.sleep(0.1)
+    assert not spare.running and hosting._spare is None, "the unused spare did not retire"

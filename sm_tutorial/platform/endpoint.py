@@ -90,6 +90,7 @@ class Endpoint:
         self.service.hosting = HostingService(self.workspace, self.url, self.region,
                                               dict(settings.FAKE_CREDENTIALS), self.client("s3"),
                                               self.client("logs", attempts=1))
+        self.service.on_job_start.append(self.service.hosting.training_started)  # a warm spare
         self._thread = threading.Thread(target=self._server.serve_forever, name="sm-endpoint",
                                         daemon=True)
         self._thread.start()

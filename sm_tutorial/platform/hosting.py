@@ -36,6 +36,8 @@ ACTIONS = ("CreateModel", "DescribeModel", "ListModels", "DeleteModel",
            "DeleteEndpointConfig", "CreateEndpoint", "DescribeEndpoint", "ListEndpoints",
            "UpdateEndpoint", "DeleteEndpoint")
 
+SPARE_IDLE = 600.0  # seconds a spare serving container waits for a deploy before it ends
+
 
 def tagged(body: bytes) -> bool:
     """A ListTags/AddTags/DeleteTags request for a model, endpoint config or endpoint."""
@@ -54,7 +56,7 @@ class HostingService:
         self.start_limit = 240.0   # AWS: the first ping within 4 minutes of the start
         self.stop_grace_seconds = 5.0  # SIGTERM to SIGKILL (AWS waits 30 s)
         self._threads: list[threading.Thread] = []
-        self.keep_spare = True  # a standby container, started at the first CreateModel
+        self.keep_spare = True  # a standby container: at a framework job's start, or CreateModel
         self._spare: ServingContainer | None = None
         self._spare_lock = threading.Lock()
         self._closed = False
@@ -135,12 +137,30 @@ class HostingService:
         return ServingContainer(self._new_folder("standby"), self.region, self.endpoint_url,
                                 self.credentials)
 
+    def training_started(self, job) -> None:
+        """A framework model in training is often deployed next: have the spare ready by then
+        (its imports take seconds). It retires after SPARE_IDLE seconds unused."""
+        image = job.request["AlgorithmSpecification"].get("TrainingImage", "")
+        if any(name in image for name in ("tensorflow", "scikit-learn")):
+            threading.Thread(target=self._keep_spare, daemon=True).start()
+
     def _keep_spare(self) -> None:
         """One container process always waiting, frameworks imported (once hosting is used)."""
         with self._spare_lock:
             if not self.keep_spare or self._closed or (self._spare and self._spare.running):
                 return
-            self._spare = self._fresh().standby(self.stop_grace_seconds)
+            self._spare = spare = self._fresh().standby(self.stop_grace_seconds)
+        retire = threading.Timer(SPARE_IDLE, self._retire, args=(spare,))
+        retire.daemon = True
+        retire.start()
+
+    def _retire(self, spare: ServingContainer) -> None:
+        """A spare nobody took within SPARE_IDLE seconds gives its memory back."""
+        with self._spare_lock:
+            if self._spare is not spare:
+                return  # taken by a deploy, or replaced
+            self._spare = None
+        self._discard(spare)
 
     def _container(self, endpoint: records.EndpointRecord, config_name: str) -> ServingContainer:
         config = self.configs.get(config_name)

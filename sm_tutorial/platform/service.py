@@ -95,6 +95,7 @@ class TrainingService:
         self._lock = threading.Lock()
         self.stop_grace_seconds = 10.0   # SIGTERM to SIGKILL (AWS waits 120 s)
         self.fastfile_prefetch = True    # off: FastFile objects arrive only when opened
+        self.on_job_start: list = []     # callables(job), as a job's thread starts
         for saved in sorted(self.jobs_dir.glob("*/request.json")):
             try:
                 job = TrainingJob.restore(saved.parent, region)
@@ -134,10 +135,18 @@ class TrainingService:
         runner = JobRunner(job, self.storage, self.logs_client, self.endpoint_url, self.region,
                            self.credentials, self.stop_grace_seconds, self.fastfile_prefetch)
         runner.cloudwatch = self.cloudwatch
-        thread = threading.Thread(target=runner.run, name=f"job-{name}", daemon=True)
+        thread = threading.Thread(target=self._run, args=(runner,), name=f"job-{name}", daemon=True)
         self._threads[name] = thread
         thread.start()
         return {"TrainingJobArn": job.arn}
+
+    def _run(self, runner: JobRunner) -> None:
+        for callback in self.on_job_start:
+            try:
+                callback(runner.job)
+            except Exception:
+                pass  # a side task (a warm serving container) never stops the job
+        runner.run()
 
     def _get(self, name: str) -> TrainingJob:  # a valid name: shapes.check_request checked it
         job = self._jobs.get(name)
