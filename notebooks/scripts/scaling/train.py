@@ -24,9 +24,9 @@ parser.add_argument("--learning-rate", type=float, default=0.5)
 args, _ = parser.parse_known_args()  # the TensorFlow estimator adds --model_dir
 host = os.environ["SM_CURRENT_HOST"]
 
-# Reads TF_CONFIG (set by SageMaker for distribution=multi_worker_mirrored_strategy) and
-# connects to the other hosts; without TF_CONFIG it is one worker alone.
-strategy = tf.distribute.MultiWorkerMirroredStrategy()
+# TF_CONFIG is set by SageMaker for distribution=multi_worker_mirrored_strategy; without it
+# the strategy is one worker alone.
+strategy = tf.distribute.MultiWorkerMirroredStrategy()   # reads TF_CONFIG, connects to the other hosts
 task = json.loads(os.environ.get("TF_CONFIG", '{"task": {"index": 0}}'))["task"]
 print(f"{host}: worker {task['index']}, num_replicas_in_sync={strategy.num_replicas_in_sync}")
 
