@@ -40,8 +40,8 @@ def hosts_here() -> bool:
     """True where multi-instance jobs run; else prints why the cell is skipped."""
     problem = why_not_here()
     if problem:
-        print(f"skipped: multi-instance jobs do not run on this machine ({problem}). "
-              "Read on; the committed outputs show what they print.")
+        print("skipped: this machine runs no multi-instance jobs (the Setup cell says why); "
+              "read on, the text says what this cell shows.")
     return problem is None
 
 
