@@ -39,6 +39,7 @@ DIAGRAMS = {
     "opt_ml_tree": ("03_inside_the_container.ipynb", "`code/`"),
     "input_modes": ("04_getting_data_in.ipynb", "FastFile"),
     "archives": ("05_getting_results_out.ipynb", "output.tar.gz"),
+    "hosts": ("08_scaling_out.ipynb", "ShardedByS3Key"),
 }
 LINK = re.compile(r"\]\((glossary\.md|cheatsheet\.md)(?:#([^)\s]*))?\)")
 IMAGE = re.compile(r"!\[([^\]]*)\]\((diagrams/[^)\s]+)\)")

@@ -64,3 +64,24 @@ def test_the_own_account_appendix_exists_and_is_linked(words):
     assert words in appendix
     assert "aws_account.md" in text("06_wrap_up.ipynb", "markdown")
     assert "aws_account.md" in (NOTEBOOKS / "README.md").read_text()
+
+
+def test_lesson8_shows_lines_its_script_has_and_says_why_no_model_fit():
+    lesson8 = text("08_scaling_out.ipynb", "markdown")
+    script = (NOTEBOOKS / "scripts" / "scaling" / "train.py").read_text()
+    excerpt = lesson8.split("The lines that matter", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    for line in excerpt.strip().splitlines():
+        assert line in script.splitlines(), f"lesson 8 shows a line its script does not have: {line}"
+    assert "ValueError: Attempt to convert a value (PerReplica" in lesson8  # as the README says
+    assert "with or without the simulation" in lesson8
+    for fact in ("`BillableTimeInSeconds`", "`InstanceCount`", "already multiplied by the instance count",
+                 "approximately 1/N"):
+        assert fact in lesson8, fact
+
+
+def test_the_sdk_multiplies_billable_seconds_by_the_instance_count():
+    """Lesson 8 says the SDK's `Billable seconds:` line already counts every instance."""
+    import inspect
+    from sagemaker import session
+    source = inspect.getsource(session)
+    assert 'print("Billable seconds:", billable_time * instance_count)' in source

@@ -10,7 +10,7 @@ import pytest
 from conftest import REPO, estimator
 
 from sm_tutorial.course.exercises import ____, is_blank
-from sm_tutorial.course.lessons import lesson0, lesson1, lesson3, lesson4, lesson5, lesson6
+from sm_tutorial.course.lessons import lesson0, lesson1, lesson3, lesson4, lesson5, lesson6, lesson8
 
 
 def refused(capsys, exercise, *answer, words=()):
@@ -65,7 +65,8 @@ def test_blank_is_contagious_and_every_check_says_not_yet(capsys, sess):
              (lesson1.q2, sess, "job", ____), (lesson2.q1, parse_args), (lesson2.q2, ____),
              (lesson3.q1, ____), (lesson3.q3, sess, ____), (lesson4.q1, sess, ____), (lesson5.q1, sess, "job", {"a": ____}),
              (lesson5.q2, object(), ____), (lesson6.q_v3, ____), (lesson6.q_argv, ____),
-             (lesson6.q_argv, ["--k", ____])]
+             (lesson6.q_argv, ["--k", ____]), (lesson8.q1, sess, ____), (lesson8.q2, sess, "job", ____),
+             (lesson8.q3, ____)]
     for exercise, *answer in every:
         refused(capsys, exercise, *answer, words=["fill in the ____"])
 
@@ -366,6 +367,72 @@ def test_lesson7_checks_refuse_a_job_that_is_not_fixed(capsys, sess, digits, tmp
     with pytest.raises(ValueError, match="not in debug_src/bool/train.py"):
         lesson7.source_for("bool", edits={"type=boolean": "type=str"})
 
+
+
+# -- lesson 8 ------------------------------------------------------------------------------
+def test_lesson8_q1_wants_the_digits_train_prefix_sharded(capsys, sess, digits):
+    from sagemaker.inputs import TrainingInput
+    refused(capsys, lesson8.q1, sess, TrainingInput(digits["train"]), words=["'FullyReplicated'", "ShardedByS3Key"])
+    refused(capsys, lesson8.q1, sess, TrainingInput(digits["validation"], distribution="ShardedByS3Key"),
+            words=["not the digits train prefix"])
+    refused(capsys, lesson8.q1, sess, digits["train"], words=["TrainingInput"])
+    accepted(capsys, lesson8.q1, sess, TrainingInput(digits["train"], distribution="ShardedByS3Key"))
+
+
+def _probe_job(sess, digits, tmp_path, count, distribution):
+    from sagemaker.inputs import TrainingInput
+    est = estimator(sess, write(tmp_path / f"probe{count}", lesson8.PROBE))
+    est.instance_count = count
+    return run(est, {"sharded": TrainingInput(digits["train"], distribution=distribution)})
+
+
+def test_lesson8_q2_wants_the_host_that_read_the_file(capsys, sess, digits, tmp_path):
+    problem = lesson8.why_not_here()
+    if problem:
+        pytest.skip(f"no multi-instance jobs here: {problem}")
+    job3 = _probe_job(sess, digits, tmp_path, 3, "ShardedByS3Key")
+    seen = lesson8.hosts_seen(sess, job3)
+    assert list(seen) == ["algo-1", "algo-2", "algo-3"]
+    holders = [h for h, info in seen.items() if lesson8.ASKED_FILE in info["channels"]["sharded"]]
+    assert len(holders) == 1  # sharded: the file went to one host
+    for other in sorted(set(seen) - set(holders)):
+        refused(capsys, lesson8.q2, sess, job3, other, words=[f"{other}'s sharded channel held"])
+    refused(capsys, lesson8.q2, sess, job3, "all", words=["not one of the job's hosts"])
+    refused(capsys, lesson8.q2, sess, job3, 1, words=["not one of the job's hosts"])
+    refused(capsys, lesson8.q2, sess, job3, ____, words=["fill in the ____"])
+    accepted(capsys, lesson8.q2, sess, job3, holders[0])
+    replicated = _probe_job(sess, digits, tmp_path, 3, "FullyReplicated")  # every host read it
+    refused(capsys, lesson8.q2, sess, replicated, holders[0], words=["no ShardedByS3Key channel"])
+    two = _probe_job(sess, digits, tmp_path, 2, "ShardedByS3Key")
+    refused(capsys, lesson8.q2, sess, two, "algo-2", words=["ran on 2 instance(s)"])
+
+
+def test_lesson8_q3_wants_every_instance_for_the_time_it_ran(capsys):
+    from sm_tutorial.client.prices import USD_PER_HOUR
+    rate, hosts, minutes = USD_PER_HOUR[lesson8.COST_TYPE], lesson8.COST_HOSTS, lesson8.COST_MINUTES
+    refused(capsys, lesson8.q3, rate * minutes / 60, words=["is one instance"])
+    refused(capsys, lesson8.q3, hosts * rate, words=["a full hour"])
+    refused(capsys, lesson8.q3, hosts * rate * minutes, words=["prices minutes at the hourly rate"])
+    refused(capsys, lesson8.q3, hosts * rate * minutes / 60 + 0.5, words=["is not it"])
+    refused(capsys, lesson8.q3, "0.82", words=["a number"])
+    refused(capsys, lesson8.q3, True, words=["a number"])
+    refused(capsys, lesson8.q3, ____, words=["fill in the ____"])
+    accepted(capsys, lesson8.q3, hosts * rate * minutes / 60)
+    accepted(capsys, lesson8.q3, round(hosts * rate * minutes / 60, 2))
+
+
+def test_lesson8_states_the_questions_its_checks_ask():
+    cells = _cells("08_scaling_out.ipynb")
+    markdown = "\n".join(source for kind, source in cells if kind == "markdown")
+    code = "\n".join(source for kind, source in cells if kind == "code")
+    stated = markdown.split("### Exercise 3", 1)[1]
+    assert (f"on {lesson8.COST_HOSTS} `{lesson8.COST_TYPE}` instances" in stated
+            and f"billable time is {lesson8.COST_MINUTES} minutes" in stated)
+    assert f"`{lesson8.ASKED_FILE}`" in markdown.split("### Exercise 2", 1)[1]
+    for line in lesson8.PROBE.splitlines():  # the notebook's probe prints what hosts_seen reads
+        assert line in code, line
+    before = _code_before("08_scaling_out.ipynb", "q3.check(")
+    assert "ml.c5.2xlarge" not in before
 
 
 def _cells(notebook: str) -> list[tuple[str, str]]:

@@ -22,7 +22,8 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch  # noqa: E402
 
 DRAWN_WITH = "3.11.2"  # the matplotlib version of the committed files (constraints.txt)
 HERE = Path(__file__).resolve().parent
-NAMES = ("architecture", "job_lifecycle", "opt_ml_tree", "input_modes", "hyperparameters", "archives")
+NAMES = ("architecture", "job_lifecycle", "opt_ml_tree", "input_modes", "hyperparameters", "archives",
+         "hosts")
 
 # Colours by role, the same in every diagram.
 YOU = "#dbe9f6"       # your notebook and your script
@@ -240,8 +241,30 @@ def archives():
     return figure
 
 
+def hosts():
+    figure, ax = canvas(104, 56, "One job, two hosts: sharded data, one model")
+    box(ax, 2, 24, 22, 20, "S3\ntrain/\n  file 0000, 0001,\n  0002, 0003\nvalidation/\n  one file",
+        AWS, size=8.5, align="left", bold_first=True)
+    box(ax, 40, 33, 32, 14, "algo-1 (its own /opt/ml)\nSM_CURRENT_HOST=algo-1\nTF_CONFIG task index 0\n"
+        "train/: 0000, 0002\nvalidation/: all", JOB, size=8.5, align="left", bold_first=True)
+    box(ax, 40, 4, 32, 14, "algo-2 (its own /opt/ml)\nSM_CURRENT_HOST=algo-2\nTF_CONFIG task index 1\n"
+        "train/: 0001, 0003\nvalidation/: all", JOB, size=8.5, align="left", bold_first=True)
+    arrow(ax, (24, 39), (40, 41), "ShardedByS3Key:\nhalf the files", offset=(0, 0.6), size=7.5)
+    arrow(ax, (24, 29), (40, 13), "the other half;\nvalidation to both", offset=(-4, -7), size=7.5)
+    arrow(ax, (56, 33), (56, 18), style="<|-|>")
+    ax.text(57.5, 25.5, "all-reduce the gradients\nat every step (port 8890)", fontsize=7.5, va="center",
+            color=INK)
+    box(ax, 80, 17, 22, 17, "model.tar.gz\nevery host's\nSM_MODEL_DIR,\nmerged: only the\nchief (algo-1) saves",
+        AWS, size=8.5, bold_first=True)
+    arrow(ax, (72, 40), (80, 30))
+    arrow(ax, (72, 11), (80, 21), ls="--")
+    ax.text(2, 18, "instance_count=2: the same\nscript on both hosts, each\nwith its own log stream;\n"
+            "N instances bill N times.", fontsize=8.5, va="top", color=INK)
+    return figure
+
 DRAW = {"architecture": architecture, "job_lifecycle": job_lifecycle, "opt_ml_tree": opt_ml_tree,
-        "input_modes": input_modes, "hyperparameters": hyperparameters, "archives": archives}
+        "input_modes": input_modes, "hyperparameters": hyperparameters, "archives": archives,
+        "hosts": hosts}
 
 
 def draw_all(folder: Path = HERE) -> list[Path]:

@@ -201,3 +201,72 @@ class HyperparameterExplorer(_WithText):
 
     def text(self) -> str:
         return hyperparameter_text(self.hps)
+
+
+# -- the hosts of a multi-instance job -----------------------------------------------------
+def hosts_rows(seen: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, list[str]]]:
+    """The side-by-side rows of what each host saw (``seen``: lesson 8's ``hosts_seen``)."""
+    from .lessons.lesson8 import short_names
+    hosts = list(seen)
+    every = sorted({f for info in seen.values() for files in info["channels"].values() for f in files})
+    short, pattern = short_names(every)
+    name = dict(zip(every, short))
+    rows = [("SM_CURRENT_HOST", [seen[h]["SM_CURRENT_HOST"] for h in hosts]),
+            ("SM_HOSTS", [seen[h]["SM_HOSTS"] for h in hosts])]
+    configs = [json.loads(seen[h]["TF_CONFIG"]) if seen[h].get("TF_CONFIG") else None for h in hosts]
+    rows.append(("TF_CONFIG task", [json.dumps(c["task"], sort_keys=True) if c else "(not set)"
+                                    for c in configs]))
+    channels = sorted({c for info in seen.values() for c in info["channels"]})
+    for channel in channels:
+        rows.append((f"{channel}/", [", ".join(name[f] for f in seen[h]["channels"].get(channel, []))
+                                     or "(empty)" for h in hosts]))
+    notes = []
+    clusters = {json.dumps(c["cluster"], sort_keys=True) for c in configs if c}
+    if len(clusters) == 1:
+        notes.append(("TF_CONFIG cluster", [f"{clusters.pop()} (the same on every host)"]))
+    if pattern:
+        notes.append(("files", [pattern]))
+    return rows + notes, hosts
+
+
+def hosts_text(seen: Mapping[str, Mapping[str, Any]]) -> str:
+    rows, hosts = hosts_rows(seen)
+    label = max(len(r[0]) for r in rows) + 2
+    widths = [max([len(h)] + [len(r[1][i]) for r in rows if len(r[1]) == len(hosts)]) + 2
+              for i, h in enumerate(hosts)]
+    lines = [" " * label + "".join(h.ljust(w) for h, w in zip(hosts, widths))]
+    for title, cells in rows:
+        if len(cells) == len(hosts) and len(hosts) > 1 or title in ("SM_CURRENT_HOST", "SM_HOSTS"):
+            lines.append(title.ljust(label) + "".join(c.ljust(w) for c, w in zip(cells, widths)))
+        else:
+            lines.append(title.ljust(label) + cells[0])
+    return "\n".join(line.rstrip() for line in lines)
+
+
+class HostsView(_WithText):
+    """What each host of a job was told and given: pick a host to see its details."""
+
+    def __init__(self, seen: Mapping[str, Mapping[str, Any]]):
+        self.seen = dict(seen)
+        self._picker = w.ToggleButtons(options=list(self.seen), description="host")
+        self._detail = w.HTML()
+        self._picker.observe(lambda change: self.show(change["new"]), names="value")
+        self.show(self._picker.value)
+        table = w.HTML(f"<pre>{html.escape(hosts_text(self.seen))}</pre>")
+        super().__init__([w.HTML("<b>The job's hosts, side by side</b>"), table, self._picker, self._detail])
+
+    def show(self, host: str) -> str:
+        """Put one host's full record in the viewer (also returned)."""
+        info = dict(self.seen[host])
+        if info.get("TF_CONFIG"):
+            info["TF_CONFIG"] = json.loads(info["TF_CONFIG"])
+        text = json.dumps(info, indent=2)
+        self._detail.value = f"<b>{html.escape(host)}</b><pre>{html.escape(text)}</pre>"
+        return text
+
+    def text(self) -> str:
+        return hosts_text(self.seen)
+
+
+def hosts_view(seen: Mapping[str, Mapping[str, Any]]) -> HostsView:
+    return HostsView(seen)
