@@ -454,3 +454,47 @@ def test_no_earlier_cell_computes_an_answer():
     lesson0 = _code_before("00_welcome.ipynb", "### Exercise 2") + "\n".join(
         source for kind, source in _cells("00_welcome.ipynb") if kind == "markdown")
     assert not any(said in lesson0 for said in ("CPUs: 16", "16 CPUs", "16 vCPUs"))
+
+
+# -- lesson 10 -----------------------------------------------------------------------------
+def test_lesson10_q1_wants_the_trial_with_the_highest_objective(capsys, sess, tmp_path):
+    import uuid
+    from sagemaker.tuner import ContinuousParameter, HyperparameterTuner
+    from sm_tutorial.course.lessons import lesson10
+    src = write(tmp_path / "tuned", """\
+        import argparse
+        p = argparse.ArgumentParser()
+        p.add_argument("--learning-rate", type=float)
+        args, _ = p.parse_known_args()
+        print(f"val_accuracy: {1 - abs(args.learning_rate - 0.01):.6f}")
+        """)
+    metrics = [{"Name": "validation:accuracy", "Regex": r"val_accuracy: ([0-9\\.]+)"}]
+    tuner = HyperparameterTuner(
+        estimator(sess, src, metric_definitions=metrics), "validation:accuracy",
+        {"learning-rate": ContinuousParameter(1e-4, 0.3, scaling_type="Logarithmic")}, metrics,
+        objective_type="Maximize", strategy="Random", random_seed=10, max_jobs=3, max_parallel_jobs=3)
+    tuner.fit(job_name=f"ex10-{uuid.uuid4().hex[:8]}")
+    name = tuner.latest_tuning_job.name
+    trials = tuner.analytics().dataframe().sort_values("FinalObjectiveValue")
+    worst, best = trials.iloc[0]["TrainingJobName"], trials.iloc[-1]["TrainingJobName"]
+    assert worst != best
+    refused(capsys, lesson10.q1, sess, name, worst, words=["Maximize"])  # sorted the wrong way
+    refused(capsys, lesson10.q1, sess, name, "some-other-job", words=["not a trial of"])
+    refused(capsys, lesson10.q1, sess, "no-such-tuning-job", best, words=["no tuning job named"])
+    refused(capsys, lesson10.q1, sess, name, ____, words=["fill in the ____"])
+    accepted(capsys, lesson10.q1, sess, name, best)
+    assert best == tuner.best_training_job()
+
+
+def test_lesson10_q2_wants_the_savings_not_the_share_paid(capsys, sess, tmp_path):
+    from sm_tutorial.course.lessons import lesson10
+    src = write(tmp_path / "spot", "import time\ntime.sleep(2.5)\n")
+    spot = run(estimator(sess, src, use_spot_instances=True, max_run=60, max_wait=120))
+    plain = run(estimator(sess, src))
+    d = sess.describe_training_job(spot)
+    paid = 100 * d["BillableTimeInSeconds"] / d["TrainingTimeInSeconds"]
+    refused(capsys, lesson10.q2, sess, spot, paid, words=["the share you pay"])
+    refused(capsys, lesson10.q2, sess, spot, 5.0, words=["not this job's saving"])
+    refused(capsys, lesson10.q2, sess, plain, 100 - paid, words=["not a managed spot job"])
+    refused(capsys, lesson10.q2, sess, spot, ____, words=["fill in the ____"])
+    accepted(capsys, lesson10.q2, sess, spot, 100 - paid)

@@ -37,7 +37,10 @@ def parse_args():
     # moves /opt/ml, as the course's simulation does).
     parser.add_argument("--checkpoint-dir", default=os.path.join(
         os.environ.get("SAGEMAKER_BASE_DIR", "/opt/ml"), "checkpoints"))
-    return parser.parse_args()
+    # A tuning job adds --_tuning_objective_metric to every trial's argv (lesson 10):
+    # parse_known_args() lets such extra arguments through instead of exiting with code 2.
+    args, _unknown = parser.parse_known_args()
+    return args
 
 
 FEATURES = {"image": tf.io.FixedLenFeature([64], tf.int64),
