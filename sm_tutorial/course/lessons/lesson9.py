@@ -39,7 +39,7 @@ def delete_endpoint_and_friends(session, name: str) -> list[str]:
 def endpoint_cost_line(instance_type: str, instance_count: int, hours: float) -> str:
     rate = USD_PER_HOUR[instance_type]
     return (f"{instance_count} x {instance_type} at ${rate:.3f}/hour ({REGION}, {PRICES_AS_OF}) "
-            f"for {hours:g} hours: ${rate * instance_count * hours:.2f}")
+            f"for {hours:g} hour{'s' if hours != 1 else ''}: ${rate * instance_count * hours:.2f}")
 
 
 def _body(session, endpoint_name, body):
