@@ -10,7 +10,7 @@ import pytest
 from conftest import REPO, estimator
 
 from sm_tutorial.course.exercises import ____, is_blank
-from sm_tutorial.course.lessons import lesson0, lesson1, lesson3, lesson4, lesson5, lesson6, lesson8
+from sm_tutorial.course.lessons import lesson0, lesson1, lesson3, lesson4, lesson5, lesson6, lesson8, lesson9
 
 
 def refused(capsys, exercise, *answer, words=()):
@@ -435,6 +435,82 @@ def test_lesson8_states_the_questions_its_checks_ask():
     assert "ml.c5.2xlarge" not in before
 
 
+# -- lesson 9 ------------------------------------------------------------------------------
+class _FakeRuntime:
+    """sagemaker-runtime as q1's check uses it: records the request, answers one-hot rows."""
+
+    def __init__(self):
+        self.requests = []
+
+    def invoke_endpoint(self, **request):
+        import io
+        import json
+        self.requests.append(request)
+        rows = json.loads(request["Body"])["instances"]
+        predictions = [[1.0 if d == 7 else 0.0 for d in range(10)] for _ in rows]
+        return {"Body": io.BytesIO(json.dumps({"predictions": predictions}).encode())}
+
+
+class _FakeSession:
+    def __init__(self):
+        import types
+        self.runtime = _FakeRuntime()
+        self.boto_session = types.SimpleNamespace(client=lambda name: self.runtime)
+
+
+def test_lesson9_q1_wants_json_rows_of_the_first_two_digits_scaled(capsys):
+    import json
+    images, _ = lesson9.validation_rows()
+    fake = _FakeSession()
+    wrong = {
+        "a dict, not JSON text": ({"instances": (images[:2] / 16.0).tolist()}, "json.dumps"),
+        "not JSON": ("instances: 1, 2", "not JSON"),
+        "no instances key": (json.dumps({"inputs": (images[:2] / 16.0).tolist()}), '"instances"'),
+        "one row": (json.dumps({"instances": (images[:1] / 16.0).tolist()}), "two rows"),
+        "label column kept": (json.dumps({"instances": [[0.0, *r] for r in (images[:2] / 16.0).tolist()]}),
+                              "64 pixels"),
+        "unscaled": (json.dumps({"instances": images[:2].tolist()}), "divide by 16.0"),
+        "other digits": (json.dumps({"instances": (images[2:4] / 16.0).tolist()}), "first two"),
+    }
+    for case, (body, word) in wrong.items():
+        refused(capsys, lesson9.q1, fake, "lesson9-digits", body, words=[word])
+    assert fake.runtime.requests == []  # nothing wrong is sent
+    refused(capsys, lesson9.q1, fake, "lesson9-digits", ____, words=["fill in the ____"])
+    out = accepted(capsys, lesson9.q1, fake, "lesson9-digits",
+                   json.dumps({"instances": (images[:2] / 16.0).tolist()}))
+    assert "digits [7, 7]" in out
+    assert fake.runtime.requests[0]["EndpointName"] == "lesson9-digits"
+    assert fake.runtime.requests[0]["ContentType"] == "application/json"
+
+
+def test_lesson9_q2_wants_every_instance_every_hour_of_the_month(capsys):
+    from sm_tutorial.client.prices import USD_PER_HOUR
+    rate = USD_PER_HOUR["ml.c5.xlarge"]
+    refused(capsys, lesson9.q2, "ml.c5.xlarge", 2, rate * 720, words=["that is one instance"])
+    refused(capsys, lesson9.q2, "ml.c5.xlarge", 2, rate * 2 * 24, words=["one day"])
+    refused(capsys, lesson9.q2, "ml.c5.xlarge", 2, rate * 2, words=["one hour"])
+    refused(capsys, lesson9.q2, "ml.c5.xlarge", 2, rate * 2 * 24 * 31, words=["is not it"])
+    refused(capsys, lesson9.q2, "ml.c5.xlarge", 2, "293.76", words=["a number"])
+    refused(capsys, lesson9.q2, "ml.nope.large", 2, 1.0, words=["price table"])
+    refused(capsys, lesson9.q2, "ml.c5.xlarge", 2, ____, words=["fill in the ____"])
+    accepted(capsys, lesson9.q2, "ml.c5.xlarge", 2, rate * 2 * 30 * 24)
+    assert lesson9.HOURS_PER_MONTH == 720
+
+
+def test_lesson9_cleanup_is_idempotent_and_names_what_it_deleted(sess):
+    import sm_tutorial
+    sm = sess.sagemaker_client
+    assert lesson9.delete_endpoint_and_friends(sess, "lesson9-nothing-here") == []
+    sm.create_model(ModelName="lesson9-cleanup", ExecutionRoleArn=sm_tutorial.role(),
+                    PrimaryContainer={"Image": "763104351884.dkr.ecr.us-east-1.amazonaws.com/"
+                                               "tensorflow-inference:2.16-cpu"})
+    sm.create_endpoint_config(EndpointConfigName="lesson9-cleanup", ProductionVariants=[{
+        "VariantName": "AllTraffic", "ModelName": "lesson9-cleanup", "InitialInstanceCount": 1,
+        "InstanceType": "ml.m5.large"}])
+    assert lesson9.delete_endpoint_and_friends(sess, "lesson9-cleanup") == ["endpoint config", "model"]
+    assert lesson9.delete_endpoint_and_friends(sess, "lesson9-cleanup") == []
+
+
 def _cells(notebook: str) -> list[tuple[str, str]]:
     import json
     cells = json.loads((REPO / "notebooks" / notebook).read_text())["cells"]
@@ -454,6 +530,10 @@ def test_no_earlier_cell_computes_an_answer():
     lesson0 = _code_before("00_welcome.ipynb", "### Exercise 2") + "\n".join(
         source for kind, source in _cells("00_welcome.ipynb") if kind == "markdown")
     assert not any(said in lesson0 for said in ("CPUs: 16", "16 CPUs", "16 vCPUs"))
+    lesson9 = _code_before("09_deploy_and_predict.ipynb", "### Exercise 1")
+    assert "images[:2] / 16.0" not in lesson9 and "images[:2]/16" not in lesson9  # q1's body
+    lesson9 = _code_before("09_deploy_and_predict.ipynb", "### Exercise 2")
+    assert "ml.c5.xlarge" not in lesson9 and "30 * 24" not in lesson9  # q2's bill
 
 
 # -- lesson 10 -----------------------------------------------------------------------------

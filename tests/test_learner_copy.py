@@ -67,7 +67,8 @@ def test_blank_source_keeps_indentation_and_the_assigned_name():
     assert learner.blank_source("print(1)\n") == "print(1)\n"  # no region: untouched
 
 
-@pytest.mark.parametrize("name", ["02_hyperparameters.ipynb", "07_debugging_lab.ipynb", "08_scaling_out.ipynb"])
+@pytest.mark.parametrize("name", ["02_hyperparameters.ipynb", "07_debugging_lab.ipynb",
+                                  "08_scaling_out.ipynb", "09_deploy_and_predict.ipynb"])
 def test_a_learner_copy_runs_to_the_end_and_every_check_says_not_yet(copy, name, monkeypatch, tmp_path):
     import nbformat
     from nbclient import NotebookClient

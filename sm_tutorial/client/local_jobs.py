@@ -20,6 +20,20 @@ def job_root(job_name: str, host: str = "algo-1") -> Path:
     return path
 
 
+def endpoint_container(endpoint_name: str) -> tuple[Path, int]:
+    """(the folder that stands in for an endpoint's /opt/ml, the 127.0.0.1 port its container
+    answers GET /ping and POST /invocations on), while the endpoint is InService in this
+    kernel's simulated AWS."""
+    from .sdk import local_endpoint
+    endpoint = local_endpoint()
+    record = endpoint.service.hosting.endpoint(endpoint_name) if endpoint is not None else None
+    container = getattr(record, "container", None)
+    if container is None or not getattr(container, "port", None):
+        raise FileNotFoundError(f"No serving container for endpoint {endpoint_name!r} in this "
+                                "kernel's simulated AWS; is it InService (and not on `sm-tutorial serve`)?")
+    return container.root.path, container.port
+
+
 def cleanup_jobs() -> list[str]:
     """Delete the folders of finished jobs (running ones are left alone). Returns their names."""
     from .sdk import local_endpoint

@@ -270,3 +270,47 @@ class HostsView(_WithText):
 
 def hosts_view(seen: Mapping[str, Mapping[str, Any]]) -> HostsView:
     return HostsView(seen)
+
+
+# -- predicted digits ----------------------------------------------------------------------
+def predictions_text(predicted, labels) -> str:
+    """``predicted 1 2 5 ... / true 1 2 5 ...``, and how many agree."""
+    predicted, labels = [int(p) for p in predicted], [int(t) for t in labels]
+    right = sum(p == t for p, t in zip(predicted, labels))
+    return (f"predicted {' '.join(map(str, predicted))}\n"
+            f"true      {' '.join(map(str, labels))}\n"
+            f"{right} of {len(labels)} right")
+
+
+def _digit_png(pixels, size: int = 48) -> bytes:
+    """One 8x8 digit (pixels 0-16) as a small grey PNG, dark ink on white."""
+    import io
+    import numpy as np
+    from PIL import Image
+    ink = (255 - np.asarray(pixels, dtype=float).reshape(8, 8) * 255 / 16).clip(0, 255)
+    image = Image.fromarray(ink.astype("uint8")).resize((size, size), Image.Resampling.NEAREST)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+class DigitPredictions(_WithText):
+    """Each digit as a small image, with what the endpoint said and the true label under it
+    (red where they differ)."""
+
+    def __init__(self, images, predicted, labels):
+        self.predicted, self.labels = list(predicted), list(labels)
+        cells = []
+        for pixels, guess, truth in zip(images, self.predicted, self.labels):
+            colour = "green" if int(guess) == int(truth) else "red"
+            cells.append(w.VBox([w.Image(value=_digit_png(pixels), format="png", width=48, height=48),
+                                 w.HTML(f"<span style='color:{colour}'>{int(guess)}</span> "
+                                        f"<small>(true {int(truth)})</small>")]))
+        super().__init__([w.HBox(cells)])
+
+    def text(self) -> str:
+        return predictions_text(self.predicted, self.labels)
+
+
+def digit_predictions(images, predicted, labels) -> DigitPredictions:
+    return DigitPredictions(images, predicted, labels)
