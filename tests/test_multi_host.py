@@ -547,3 +547,87 @@ def test_doctor_says_whether_multi_instance_jobs_run():
     assert runs.ok and f"instance_count 2 to {cluster.max_hosts()}" in runs.detail
     refused = {c.name: c for c in check_all(multi_instance=lambda: "no bridge here")}["multi-instance"]
     assert "instance_count=1 only" in refused.detail and "no bridge here" in refused.detail
+
+
+FAKE_TORCHRUN = '''
+import json, os, sys
+# stands in for torch.distributed.run: records what torchrun would be given
+out = os.path.join(os.environ["SM_OUTPUT_DATA_DIR"], os.environ["SM_CURRENT_HOST"] + ".json")
+json.dump({"argv": sys.argv[1:]}, open(out, "w"))
+'''
+
+
+def test_torch_distributed_runs_the_script_under_torchrun_as_the_pytorch_toolkit(sess, source, namespaced):
+    """distribution={"torch_distributed": ...}: each host runs `torchrun --nnodes N
+    --nproc_per_node GPUs --master_addr algo-1 --master_port 7777 --node_rank R entry ARGS`.
+    PyTorch is optional: a stand-in torch.distributed.run records its argv; without any, the
+    job fails naming `pip install torch`."""
+    import importlib.util
+    from pathlib import Path
+    from sagemaker.exceptions import UnexpectedStatusException
+    from sagemaker.pytorch import PyTorch
+    import sm_tutorial
+    folder = source("print('never imported by the stand-in')\n")
+
+    def job():
+        return PyTorch(entry_point="train.py", source_dir=folder, role=sm_tutorial.role(),
+                       instance_type="ml.p4d.24xlarge", instance_count=2, framework_version="2.3.0",
+                       py_version="py311", sagemaker_session=sess, hyperparameters={"epochs": 2},
+                       distribution={"torch_distributed": {"enabled": True}})
+    if importlib.util.find_spec("torch") is None:
+        est = job()
+        with pytest.raises(UnexpectedStatusException):
+            est.fit(logs=False)
+        assert "pip install torch" in est.latest_training_job.describe()["FailureReason"]
+    fake = Path(folder) / "torch"  # in source_dir: `python -m` finds it in /opt/ml/code
+    (fake / "distributed").mkdir(parents=True)
+    (fake / "__init__.py").write_text("")
+    (fake / "distributed" / "__init__.py").write_text("")
+    (fake / "distributed" / "run.py").write_text(FAKE_TORCHRUN)
+    est = job()
+    est.fit(logs=False)
+    members = s3_tar(sess, est.latest_training_job.describe()["ModelArtifacts"]["S3ModelArtifacts"]
+                     .replace("model.tar.gz", "output.tar.gz"))
+    for rank, host in enumerate(("algo-1", "algo-2")):
+        argv = json.loads(members[f"{host}.json"])["argv"]
+        assert argv == ["--nnodes", "2", "--nproc_per_node", "8", "--master_addr", "algo-1",
+                        "--master_port", "7777", "--node_rank", str(rank), "train.py", "--epochs", "2"]
+
+
+@pytest.mark.parametrize("framework,distribution", [
+    ("generic", {"torch_distributed": {"enabled": True}}),  # the TF estimator drops it silently
+    ("pytorch", {"multi_worker_mirrored_strategy": {"enabled": True}}),
+    ("tensorflow", {"multi_worker_mirrored_strategy": {"enabled": True},
+                    "parameter_server": {"enabled": True}}),
+])
+def test_distribution_the_framework_does_not_take_is_refused_before_anything_runs(
+        sess, source, framework, distribution):
+    """A distribution= key the framework does not support, or two at once: refused before
+    anything runs (by the SDK, or at CreateTrainingJob where the SDK passes it on), naming the
+    fix; nothing is created."""
+    from botocore.exceptions import ClientError
+    import sm_tutorial
+    from sagemaker.pytorch import PyTorch
+    from sagemaker.tensorflow import TensorFlow
+    before = sess.sagemaker_client.list_training_jobs(MaxResults=100)["TrainingJobSummaries"]
+    common = dict(entry_point="train.py", source_dir=source("print(1)\n"), role=sm_tutorial.role(),
+                  instance_count=2, sagemaker_session=sess, distribution=distribution)
+    with pytest.raises((ValueError, ClientError)) as caught:
+        if framework == "generic":  # the flag as a request carries it, on a TensorFlow image
+            from sagemaker import image_uris
+            from sagemaker.estimator import Estimator
+            image = image_uris.retrieve("tensorflow", "us-east-1", version="2.16", py_version="py310",
+                                        instance_type="ml.p4d.24xlarge", image_scope="training")
+            Estimator(image_uri=image, instance_type="ml.p4d.24xlarge",
+                      hyperparameters={"sagemaker_torch_distributed_enabled": True},
+                      **{k: v for k, v in common.items() if k != "distribution"}).fit(logs=False)
+        elif framework == "tensorflow":
+            TensorFlow(instance_type="ml.p4d.24xlarge", framework_version="2.16", py_version="py310",
+                       **common).fit(logs=False)
+        else:
+            PyTorch(instance_type="ml.p4d.24xlarge", framework_version="2.3.0", py_version="py311",
+                    **common).fit(logs=False)
+    assert sess.sagemaker_client.list_training_jobs(MaxResults=100)["TrainingJobSummaries"] == before
+    if isinstance(caught.value, ClientError):
+        assert caught.value.response["Error"]["Code"] == "ValidationException"
+        assert "drop the key" in str(caught.value) or "keep one key" in str(caught.value)

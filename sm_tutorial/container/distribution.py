@@ -15,6 +15,8 @@ import json
 from typing import Any, Mapping
 
 MWMS = "sagemaker_multi_worker_mirrored_strategy_enabled"
+TORCH_DISTRIBUTED = "sagemaker_torch_distributed_enabled"
+TORCH_MASTER_PORT = 7777  # sagemaker-pytorch-training-toolkit's MASTER_PORT
 PARAMETER_SERVER = "sagemaker_parameter_server_enabled"
 
 
@@ -50,3 +52,19 @@ def tensorflow_variables(env: Mapping[str, Any]) -> dict[str, str]:
     if params.get(MWMS):
         return {"TF_CONFIG": json.dumps(tf_config_for_mwms(hosts, host))}
     return {}
+
+
+def torchrun_argv(env: Mapping[str, Any], python: str, args: list[str]) -> list[str] | None:
+    """``distribution={"torch_distributed": {"enabled": True}}``: the command AWS's PyTorch
+    toolkit runs instead of ``python entry.py``, ``torchrun`` with this host's place among the
+    distribution hosts (node rank), their count, the master's name and port; one process per
+    GPU of the instance type (one where it has none). None when the flag is off."""
+    if not env["additional_framework_parameters"].get(TORCH_DISTRIBUTED) or \
+            env.get("framework_module") != "sagemaker_pytorch_container.training:main":
+        return None
+    hosts = list(env["distribution_hosts"]) or list(env["hosts"])
+    return [python, "-m", "torch.distributed.run", "--nnodes", str(len(hosts)),
+            "--nproc_per_node", str(max(1, int(env["num_gpus"]))),
+            "--master_addr", env["master_hostname"], "--master_port", str(TORCH_MASTER_PORT),
+            "--node_rank", str(hosts.index(env["current_host"])),
+            env["user_entry_point"], *args]

@@ -18,6 +18,7 @@ Three kinds, decided by the request:
 """
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import sys
@@ -40,6 +41,7 @@ class Command:
     argv: list[str]       # what the launcher runs
     env: dict[str, str]
     shown: list[str]      # the command as the log shows it
+    entry: str = ""       # a script's entry point (under torchrun, not argv[1])
 
 
 def kind(request: Mapping[str, Any], image_folder: Path | None) -> str | None:
@@ -79,8 +81,8 @@ def build(root: ContainerRoot, request: Mapping[str, Any], *, job_name: str, job
         training_env = environment.training_environment(
             view, job_name=job_name, hyperparameters=hps, resource_config=resources,
             input_data_config=data_config, num_cpus=spec.vcpus, num_gpus=spec.gpus,
-            framework_module="sagemaker_tensorflow_container.training:main"
-            if "tensorflow" in image else None)
+            framework_module="sagemaker_tensorflow_container.training:main" if "tensorflow" in image
+            else "sagemaker_pytorch_container.training:main" if "pytorch" in image else None)
         variables.update(environment.sm_variables(training_env, region))
         if "tensorflow" in image:  # the TensorFlow toolkit's TF_CONFIG for distribution=
             variables.update(distribution.tensorflow_variables(training_env))
@@ -88,9 +90,18 @@ def build(root: ContainerRoot, request: Mapping[str, Any], *, job_name: str, job
     variables.update(request.get("Environment") or {})
     env = process.base_environment(root, variables, relocated=view is root)
     if how == "script":
-        argv = process.command(training_env["user_entry_point"],
-                               arguments.to_cmd_args(training_env["hyperparameters"]))
-        return Command(how, argv, env, ["python", *argv[1:]])
+        args = arguments.to_cmd_args(training_env["hyperparameters"])
+        argv = distribution.torchrun_argv(training_env, sys.executable, args) or \
+            process.command(training_env["user_entry_point"], args)
+        if argv[1:3] == ["-m", "torch.distributed.run"] and importlib.util.find_spec("torch") is None \
+                and not (root.code / "torch").is_dir():  # nor shipped in source_dir
+            raise CommandError("AlgorithmError: distribution={'torch_distributed': ...} runs the "
+                               "script with torchrun, which needs PyTorch, and this environment "
+                               "has none: pip install torch (PyTorch is optional for the course), "
+                               "or train without that distribution.")
+        shown = ["torchrun", *argv[3:]] if argv[1:3] == ["-m", "torch.distributed.run"] else \
+            ["python", *argv[1:]]
+        return Command(how, argv, env, shown, training_env["user_entry_point"])
     # a container's own program: this environment's Python is the image's python/python3
     path = [os.path.dirname(sys.executable), env.get("PATH", os.defpath)]
     python_path = [str(process.bootstrap(root))]
@@ -137,7 +148,7 @@ def _resolve(root: ContainerRoot, program: str, path: str, how: str, relocated: 
 
 def check_script(root: ContainerRoot, command: Command) -> None:
     """A script-mode entry point missing from source_dir: CommandError."""
-    program = command.argv[1]
+    program = command.entry or command.argv[1]
     if not (root.code / program).is_file():
         found = sorted(p.name for p in root.code.iterdir())[:10]
         raise CommandError(f"AlgorithmError: entry point {program!r} is not in source_dir "

@@ -88,12 +88,36 @@ def check_create_training_job(request: Mapping[str, Any]) -> None:
     check_tags(request.get("Tags") or [])
     _check_instance(request.get("ResourceConfig") or {})
     _check_spot(request)
+    _check_distribution(request)
     checkpoint = request.get("CheckpointConfig")
     if checkpoint:
         local = posixpath.normpath(checkpoint.get("LocalPath", "/opt/ml/checkpoints"))
         if not local.startswith("/opt/ml/"):
             raise validation(f"checkpoint_local_path={local!r}: in this simulation checkpoints "
                              "must live under /opt/ml (default /opt/ml/checkpoints).")
+
+
+# distribution= flags -> the framework images whose toolkit acts on them
+_DISTRIBUTION = {"sagemaker_torch_distributed_enabled": ("torch_distributed", "pytorch"),
+                 "sagemaker_multi_worker_mirrored_strategy_enabled":
+                     ("multi_worker_mirrored_strategy", "tensorflow"),
+                 "sagemaker_parameter_server_enabled": ("parameter_server", "tensorflow")}
+
+
+def _check_distribution(request: Mapping[str, Any]) -> None:
+    """A distribution= flag for a framework whose image would ignore it, or two at once."""
+    hps = request.get("HyperParameters") or {}
+    image = (request.get("AlgorithmSpecification") or {}).get("TrainingImage", "")
+    on = [key for key in _DISTRIBUTION if str(hps.get(key, "")).strip('"').lower() == "true"]
+    if len(on) > 1:
+        raise validation(f"distribution= asks for {' and '.join(_DISTRIBUTION[k][0] for k in on)} "
+                         "at once; a job uses one strategy: keep one key in distribution=.")
+    for key in on:
+        strategy, framework = _DISTRIBUTION[key]
+        if framework not in image:
+            raise validation(f"distribution={{'{strategy}': ...}} is acted on by the {framework} "
+                             f"images' toolkit, and this job's image ({image}) would ignore it: "
+                             f"use the {framework} estimator, or drop the key.")
 
 
 def _check_spot(request: Mapping[str, Any]) -> None:
