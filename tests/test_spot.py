@@ -32,8 +32,8 @@ def spot_estimator(sess, source, script, **kwargs):
 
 
 def log_of(name):
-    log = sm_tutorial.job_root(name).parent.parent / "algo-1.log"
-    return log.read_text() if log.exists() else ""  # not yet made while the job starts
+    log = sm_tutorial.workspace() / "jobs" / name / "algo-1.log"
+    return log.read_text() if log.exists() else ""  # not made yet while the job starts
 
 
 def wait_for(predicate, what, timeout=60):
