@@ -46,6 +46,12 @@ def wait_for(predicate, what, timeout=60):
     raise AssertionError(f"waited {timeout} s for {what}")
 
 
+def ended(sess, name):
+    """The job's description once it is no longer InProgress."""
+    return wait_for(lambda: (lambda d: d if d["TrainingJobStatus"] != "InProgress" else None)(
+        sess.describe_training_job(name)), "the job to end", timeout=120)
+
+
 @pytest.mark.parametrize("max_run,max_wait,words", [
     (60, None, "It must be present"), (60, 30, "greater than or equal to MaxRuntimeInSeconds")])
 def test_spot_needs_max_wait_at_least_max_run(sess, source, max_run, max_wait, words):
@@ -80,8 +86,7 @@ def test_an_interrupted_spot_job_resumes_from_its_checkpoint(sess, source):
     name = est.latest_training_job.name
     wait_for(lambda: "epoch 2 done" in log_of(name), "epoch 2 in the log")
     sm_tutorial.interrupt_spot(name, sess, capacity_after=0.5)
-    d = wait_for(lambda: (lambda d: d if d["TrainingJobStatus"] != "InProgress" else None)(
-        sess.describe_training_job(name)), "the job to end", timeout=120)
+    d = ended(sess, name)
     assert d["TrainingJobStatus"] == "Completed", d.get("FailureReason")
     statuses = [t["Status"] for t in d["SecondaryStatusTransitions"]]
     assert statuses[statuses.index("Interrupted"):] == [
@@ -100,8 +105,7 @@ def test_max_wait_exceeded_while_waiting_for_capacity(sess, source):
     name = est.latest_training_job.name
     wait_for(lambda: "epoch 1 done" in log_of(name), "epoch 1 in the log")
     sm_tutorial.interrupt_spot(name, sess, capacity_after=120)
-    d = wait_for(lambda: (lambda d: d if d["TrainingJobStatus"] != "InProgress" else None)(
-        sess.describe_training_job(name)), "the job to end", timeout=120)
+    d = ended(sess, name)
     assert (d["TrainingJobStatus"], d["SecondaryStatus"]) == ("Stopped", "MaxWaitTimeExceeded")
     assert "Raise max_wait" in log_of(name)
 

@@ -3,8 +3,6 @@ ListHyperParameterTuningJobs, ListTrainingJobsForHyperParameterTuningJob and
 StopHyperParameterTuningJob, with each tuning job's trials run by the training service."""
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import shutil
 import threading
@@ -14,6 +12,7 @@ from typing import Any
 from . import images
 from .errors import ApiError, validation
 from .job import RunningElsewhere
+from .listing import sorted_page, time_filtered
 from .tuning import TuningJob
 from .validation import check_create_training_job
 
@@ -24,48 +23,6 @@ TRIAL_SORT = {"Name": "TrainingJobName", "CreationTime": "CreationTime",
               "Status": "TrainingJobStatus", "FinalObjectiveMetricValue": "objective"}
 TUNING_SORT = {"Name": "HyperParameterTuningJobName", "CreationTime": "CreationTime",
                "Status": "HyperParameterTuningJobStatus"}
-TIME_FILTERS = (("CreationTimeAfter", "CreationTime", 1), ("CreationTimeBefore", "CreationTime", -1),
-                ("LastModifiedTimeAfter", "LastModifiedTime", 1),
-                ("LastModifiedTimeBefore", "LastModifiedTime", -1))
-
-
-def _token(key: list) -> str:
-    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode()
-
-
-def _after(token: str, action: str) -> list:
-    try:
-        key = json.loads(base64.urlsafe_b64decode(token.encode()))
-    except (ValueError, binascii.Error, UnicodeError):
-        key = None
-    if not (isinstance(key, list) and len(key) == 2 and isinstance(key[1], str)):
-        raise validation(f"Invalid pagination token '{token[:40]}'. Pass the NextToken of the "
-                         f"previous {action} response unchanged, or leave it out to start from "
-                         "the first page.")
-    return key
-
-
-def page(items: list[dict[str, Any]], request: dict[str, Any], sort_key, name_field: str,
-         result_field: str, action: str, default_size: int) -> dict[str, Any]:
-    """One page of ``items``, sorted by ``sort_key`` then name; the NextToken names the last
-    item listed, so items created between two calls are neither skipped nor listed twice."""
-    descending = request.get("SortOrder", "Ascending") == "Descending"
-    key = lambda item: [sort_key(item), item[name_field]]  # names are unique: a total order
-    items = sorted(items, key=key, reverse=descending)
-    if request.get("NextToken"):
-        last = _after(request["NextToken"], action)
-        try:
-            items = [i for i in items if (key(i) < last if descending else key(i) > last)]
-        except TypeError:  # a token of another sort order
-            raise validation(f"Invalid pagination token for this SortBy. Pass the NextToken of "
-                             f"the previous {action} response with the same SortBy.") from None
-    size = request.get("MaxResults", default_size)
-    result: dict[str, Any] = {result_field: items[:size]}
-    if len(items) > size:
-        result["NextToken"] = _token(key(items[size - 1]))
-    return result
-
-
 class TuningService:
     def __init__(self, training):
         self.training = training
@@ -164,8 +121,8 @@ class TuningService:
             sort_key = lambda t: t["FinalHyperParameterTuningJobObjectiveMetric"]["Value"]
         else:
             sort_key = lambda t: t[TRIAL_SORT[sort_by]]
-        return page(trials, request, sort_key, "TrainingJobName", "TrainingJobSummaries",
-                    "ListTrainingJobsForHyperParameterTuningJob", 10)
+        return sorted_page(trials, request, sort_key, "TrainingJobName", "TrainingJobSummaries",
+                           "ListTrainingJobsForHyperParameterTuningJob", 10)
 
     def list_hyper_parameter_tuning_jobs(self, request: dict[str, Any]) -> dict[str, Any]:
         jobs = [j.summary() for j in list(self._jobs.values())]
@@ -173,13 +130,10 @@ class TuningService:
             jobs = [j for j in jobs if request["NameContains"] in j["HyperParameterTuningJobName"]]
         if request.get("StatusEquals"):
             jobs = [j for j in jobs if j["HyperParameterTuningJobStatus"] == request["StatusEquals"]]
-        for field, attribute, sign in TIME_FILTERS:
-            if request.get(field) is not None:
-                limit = round(request[field] * 1000)
-                jobs = [j for j in jobs if (round(j[attribute] * 1000) - limit) * sign > 0]
         field = TUNING_SORT[request.get("SortBy", "Name")]
-        return page(jobs, request, lambda j: j[field], "HyperParameterTuningJobName",
-                    "HyperParameterTuningJobSummaries", "ListHyperParameterTuningJobs", 10)
+        return sorted_page(time_filtered(jobs, request), request, lambda j: j[field],
+                           "HyperParameterTuningJobName", "HyperParameterTuningJobSummaries",
+                           "ListHyperParameterTuningJobs", 10)
 
     # -- for the course helpers and tests ------------------------------------------------
     def wait_all(self, timeout: float | None = None) -> None:
