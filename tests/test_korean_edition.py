@@ -244,7 +244,7 @@ def test_each_language_has_its_own_workspace_folder(tmp_path, monkeypatch):
     assert (en_folder / lesson.name).read_bytes() == english_before  # English untouched
     assert not (en_folder / "backups").exists()
     if UNTRANSLATED:
-        with pytest.raises(ValueError, match="no lesson"):
+        with pytest.raises(ValueError, match="is not translated"):
             learner.reset_lesson(UNTRANSLATED[0][:2], ko_folder, learner.edition("ko"))
 
 

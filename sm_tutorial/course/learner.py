@@ -241,6 +241,14 @@ def find_lesson(name: str, source: Path = SOURCE) -> Path:
         if wanted in (path.stem, number) or (wanted.isdigit() and int(wanted) == int(number)):
             return path
     names = ", ".join(p.stem for p in lessons(source))
+    if _is_translation(source):  # an English lesson not translated yet says so
+        try:
+            english = find_lesson(name, source.parent)
+        except ValueError:
+            pass
+        else:
+            raise ValueError(f"no lesson {name!r} in the {source.name!r} edition yet ({english.stem} is "
+                             f"not translated); its lessons are: {names}")
     raise ValueError(f"no lesson {name!r}; the lessons are: {names}")
 
 
