@@ -11,29 +11,32 @@ from pathlib import Path
 
 from .. import settings
 
+LANGUAGES = ("en", "ko")  # as sm_tutorial.course.learner.LANGUAGES (kept light: no import at start)
+
 
 def cmd_lab(args) -> int:
     from .lab import lab_command
     notebook_dir = args.notebook_dir
     if notebook_dir is None:  # the learner's own copies, kept in the workspace
-        from ..course.learner import reset_lesson, sync_workspace
-        notebook_dir = settings.workspace() / "notebooks"
+        from ..course.learner import edition, reset_lesson, sync_workspace, workspace_folder
+        source, notebook_dir = edition(args.lang), workspace_folder(args.lang)
         if args.reset:
             try:
-                fresh, backup = reset_lesson(args.reset, notebook_dir)
+                fresh, backup = reset_lesson(args.reset, notebook_dir, source)
             except ValueError as error:  # no such lesson: say which exist
                 print(error, file=sys.stderr)
                 return 2
             print(f"Lesson {fresh.stem} starts over" +
                   (f"; your previous copy is in backups/{backup.name}." if backup else "."))
-        report = sync_workspace(notebook_dir)
+        report = sync_workspace(notebook_dir, source)
         if report["copied"]:
             print(f"Copied {len(report['copied'])} new file(s) into {notebook_dir}.")
         for name in report["kept"]:
             if name.endswith(".ipynb"):
-                print(f"Kept your edited {name} (sm-tutorial lab --reset {name[:2]} starts it over).")
-    elif args.reset:
-        print("--reset works on the learner copies; leave out --notebook-dir.", file=sys.stderr)
+                lang = "" if args.lang == "en" else f" --lang {args.lang}"
+                print(f"Kept your edited {name} (sm-tutorial lab{lang} --reset {name[:2]} starts it over).")
+    elif args.reset or args.lang != "en":
+        print("--reset and --lang work on the learner copies; leave out --notebook-dir.", file=sys.stderr)
         return 2
     argv = lab_command(Path(notebook_dir), port=args.port, open_browser=not args.no_browser,
                        expose_app=args.expose_app)
@@ -42,8 +45,8 @@ def cmd_lab(args) -> int:
 
 
 def cmd_learner_copy(args) -> int:
-    from ..course.learner import write_learner_copy
-    written = write_learner_copy(Path(args.dest))
+    from ..course.learner import edition, write_learner_copy
+    written = write_learner_copy(Path(args.dest), edition(args.lang))
     lessons = sum(p.suffix == ".ipynb" for p in written)
     print(f"Wrote {lessons} lessons with their answers blanked (and {len(written) - lessons} "
           f"other files) to {args.dest}.")
@@ -213,10 +216,15 @@ def main(argv: list[str] | None = None) -> int:
                    help="open this folder as is (default: your copies in the workspace)")
     p.add_argument("--reset", metavar="LESSON",
                    help="start a lesson over (number or name); the old copy goes to backups/")
+    p.add_argument("--lang", choices=LANGUAGES, default="en",
+                   help="the lessons' language: en (default) or ko, the Korean edition (한국어판), "
+                        "kept in <workspace>/notebooks-ko")
     p.add_argument("--expose-app", action="store_true", help=argparse.SUPPRESS)  # browser tests
     p.set_defaults(func=cmd_lab)
     p = sub.add_parser("learner-copy", help="write the lessons with their answers blanked")
     p.add_argument("dest")
+    p.add_argument("--lang", choices=LANGUAGES, default="en",
+                   help="the lessons' language: en (default) or ko (the Korean edition)")
     p.set_defaults(func=cmd_learner_copy)
     p = sub.add_parser("doctor", help="check this machine and say what to fix")
     p.add_argument("--aws", action="store_true", help="also check the AWS account for a live demo")

@@ -9,6 +9,12 @@ the placeholder where a cell needs it.
 ``sm-tutorial lab`` keeps the copies in ``<workspace>/notebooks``: lessons that are new are
 copied in, a copy the learner has not touched is refreshed, an edited one is never overwritten,
 and ``--reset LESSON`` puts a fresh copy in place, keeping the old one under ``backups/``.
+
+Translated editions (``notebooks/ko``: the Korean edition, ``--lang ko``) hold only their own
+lessons and documents; their copies take the English folder's documents and asset folders
+(``scripts/``, ``diagrams/``) for whatever the edition does not translate, and go into their own
+workspace folder (``<workspace>/notebooks-ko``), so each language keeps, refreshes and resets its
+copies on its own.
 """
 from __future__ import annotations
 
@@ -30,6 +36,8 @@ MANIFEST = ".sm-tutorial-copies.json"  # what `lab` wrote, so it can tell edited
 ASSETS = {"scripts", "images", "figures", "diagrams"}  # folders a lesson reads, copied whole
 DOCS = {".md", ".png", ".svg", ".jpg"}                # and the documents beside the lessons
 SKIP = {".ipynb_checkpoints", "__pycache__"}
+LANGUAGES = ("en", "ko")  # "en" is notebooks/ itself; every other is notebooks/<lang>/
+UP_LINK = re.compile(r"\]\(\.\./")  # a translation's markdown link to the English folder: ](../x)
 ASSIGNMENT = re.compile(r"^([A-Za-z_]\w*)\s*=[^=]")
 
 
@@ -82,6 +90,23 @@ def learner_notebook(notebook: dict) -> dict:
     return copy
 
 
+def edition(lang: str = "en", source: Path = SOURCE) -> Path:
+    """The folder of one language's solved lessons: ``notebooks/`` for English, else ``notebooks/<lang>``."""
+    if lang not in LANGUAGES:
+        raise ValueError(f"no {lang!r} edition; the course has: {', '.join(LANGUAGES)}")
+    return source if lang == "en" else source / lang
+
+
+def workspace_folder(lang: str = "en") -> Path:
+    """Where ``sm-tutorial lab`` keeps one language's copies: ``notebooks``, ``notebooks-ko``."""
+    edition(lang)  # refuses an unknown language
+    return settings.workspace() / ("notebooks" if lang == "en" else f"notebooks-{lang}")
+
+
+def _is_translation(source: Path) -> bool:
+    return source.name in LANGUAGES[1:] and source.parent.is_dir() and bool(lessons(source.parent))
+
+
 def lessons(source: Path = SOURCE) -> list[Path]:
     return sorted(p for p in source.iterdir() if LESSON.match(p.name))
 
@@ -89,19 +114,35 @@ def lessons(source: Path = SOURCE) -> list[Path]:
 def _render(path: Path) -> bytes:
     if LESSON.match(path.name):
         notebook = learner_notebook(json.loads(path.read_text(encoding="utf-8")))
+        if _is_translation(path.parent):  # the copy holds the English documents beside the lessons
+            for cell in notebook["cells"]:
+                if cell["cell_type"] == "markdown":
+                    cell["source"] = UP_LINK.sub("](", "".join(cell["source"])).splitlines(keepends=True)
         return (json.dumps(notebook, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
     return path.read_bytes()
 
 
 def _files(source: Path) -> dict[str, Path]:
     """Every file a learner needs, relative to the lessons folder: the lessons, the documents
-    beside them and the asset folders (not what running a lesson leaves behind)."""
+    beside them and the asset folders (not what running a lesson leaves behind). A translation
+    (``notebooks/ko``) gives its own lessons and documents; the English folder's documents and
+    asset folders fill in the rest (its ``scripts``/``diagrams`` symlinks are not followed)."""
+    if _is_translation(source):
+        english = {rel: path for rel, path in _own_files(source.parent).items() if not LESSON.match(rel)}
+        own = {rel: path for rel, path in _own_files(source).items()
+               if "/" not in rel and not path.is_symlink()}
+        return dict(sorted({**english, **own}.items()))
+    return _own_files(source)
+
+
+def _own_files(source: Path) -> dict[str, Path]:
     found = {}
     for path in sorted(source.rglob("*")):
         rel = path.relative_to(source)
         wanted = (LESSON.match(rel.name) or path.suffix in DOCS) if len(rel.parts) == 1 \
             else rel.parts[0] in ASSETS
-        if path.is_file() and wanted and not SKIP & set(rel.parts) and path.suffix != ".pyc":
+        if path.is_file() and wanted and not SKIP & set(rel.parts) and path.suffix != ".pyc" \
+                and not (len(rel.parts) > 1 and (source / rel.parts[0]).is_symlink()):
             found[rel.as_posix()] = path
     return found
 
@@ -200,6 +241,14 @@ def find_lesson(name: str, source: Path = SOURCE) -> Path:
         if wanted in (path.stem, number) or (wanted.isdigit() and int(wanted) == int(number)):
             return path
     names = ", ".join(p.stem for p in lessons(source))
+    if _is_translation(source):  # an English lesson not translated yet says so
+        try:
+            english = find_lesson(name, source.parent)
+        except ValueError:
+            pass
+        else:
+            raise ValueError(f"no lesson {name!r} in the {source.name!r} edition yet ({english.stem} is "
+                             f"not translated); its lessons are: {names}")
     raise ValueError(f"no lesson {name!r}; the lessons are: {names}")
 
 

@@ -1,0 +1,271 @@
+"""The Korean edition, 한국어판 (issue 15, part 8): notebooks/ko/ holds the lessons with only
+their markdown translated.
+
+For every English lesson that has a Korean file (same file name in notebooks/ko/): the notebook
+is the English one with each markdown cell's text translated, and nothing else changed. Code
+cells (source, outputs, execution counts, ids, metadata), the notebook's metadata and the
+order and kinds of the cells are identical; every markdown cell holds Hangul; every link and
+image in the Korean markdown resolves from notebooks/ko/ (through the diagrams/ and scripts/
+symlinks, `../aws_account.md`, and glossary/cheat-sheet anchors in notebooks/ko/glossary.md
+and cheatsheet.md, or in the English ones while those are not translated yet). The Korean
+learner copies (`sm-tutorial learner-copy DEST --lang ko`, `sm-tutorial lab --lang ko`) blank
+exactly the code the English copies blank, carry what their lessons link and show, and keep
+their own workspace folder, synced and reset on their own.
+
+Because the code is identical, nbval does not run notebooks/ko (pyproject's addopts:
+`--ignore=notebooks/ko`): the English run validates the same cells and outputs.
+
+ALL_TRANSLATED: False while the lessons are translated on several branches; then lessons
+without a Korean file are listed (test_which_lessons_are_translated prints them) but do not
+fail. Set it True once every lesson has its Korean file: then a missing one, or a missing
+notebooks/ko/glossary.md or cheatsheet.md, fails.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+
+import pytest
+
+from conftest import REPO
+
+from sm_tutorial.course import learner
+
+ALL_TRANSLATED = True  # every lesson has its Korean file (branches ko-a, ko-b, ko-c merged)
+
+NOTEBOOKS = REPO / "notebooks"
+KO = NOTEBOOKS / "ko"
+ENGLISH = learner.lessons(NOTEBOOKS)
+KOREAN = learner.lessons(KO) if KO.is_dir() else []
+PAIRS = [(NOTEBOOKS / k.name, k) for k in KOREAN]
+UNTRANSLATED = [e.name for e in ENGLISH if not (KO / e.name).exists()]
+DOCS = ("glossary.md", "cheatsheet.md")  # translated beside the lessons, same anchor ids
+
+HANGUL = re.compile(r"[\uac00-\ud7a3]")
+LINK = re.compile(r"!?\[(?:[^\[\]]|\[[^\]]*\])*\]\(([^)\s]+)\)")   # [text](target), ![alt](src)
+IMAGE = re.compile(r"!\[([^\]]*)\]\(([^)\s]+)\)")
+HTML_SRC = re.compile(r"""<(?:img|a)\b[^>]*\b(?:src|href)=["']([^"']+)["']""")
+
+
+def load(path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def text(cell) -> str:
+    return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+
+
+def markdown(notebook: dict) -> list[str]:
+    return [text(c) for c in notebook["cells"] if c["cell_type"] == "markdown"]
+
+
+def slug(heading: str) -> str:
+    """GitHub's (and JupyterLab's lower-cased) anchor for a markdown heading."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def anchors(path) -> set[str]:
+    """A markdown file's heading slugs and explicit ``<a id="...">`` ids."""
+    body = path.read_text(encoding="utf-8")
+    found = {slug(re.sub(r"<[^>]+>", "", m.group(1))) for m in re.finditer(r"^#{1,6} (.+)$", body, re.M)}
+    return found | set(re.findall(r'<a id="([^"]+)"></a>', body))
+
+
+def targets(cells: list[str]) -> list[str]:
+    """Every relative link and image target in the markdown (web and mail links aside)."""
+    found = []
+    for cell in cells:
+        cell = re.sub(r"```.*?```|`[^`\n]*`", "", cell, flags=re.S)  # code is not a link
+        found += LINK.findall(cell) + HTML_SRC.findall(cell)
+    return [t for t in found if not re.match(r"^[a-z][a-z0-9+.-]*:", t)]
+
+
+def unresolved(cells: list[str], folder, docs_fallback=None) -> list[str]:
+    """The link targets in ``cells`` that do not resolve from ``folder``: a missing file, or an
+    anchor that the file (glossary, cheat sheet, or the lesson itself) does not have. For a
+    translated document not written yet, ``docs_fallback`` is where its anchors are read."""
+    broken = []
+    own = set()
+    for cell in cells:
+        own |= {slug(m) for m in re.findall(r"^#{1,6} (.+)$", cell, re.M)}
+    for target in targets(cells):
+        path, _, anchor = target.partition("#")
+        if not path:
+            if anchor not in own:
+                broken.append(target)
+            continue
+        file = folder / path
+        if not file.exists() and docs_fallback is not None and path in DOCS:
+            file = docs_fallback / path  # pending translation: the same ids must be there
+        if not file.exists():
+            broken.append(target)
+        elif anchor and file.suffix == ".md" and anchor not in anchors(file):
+            broken.append(target)
+    return broken
+
+
+def english_target(target: str) -> str:
+    """What a Korean link target is in the English lesson (``../aws_account.md`` → ``aws_account.md``)."""
+    return target[3:] if target.startswith("../") and (NOTEBOOKS / target[3:].partition("#")[0]).exists() else target
+
+
+# --- which lessons are translated ---
+
+def test_which_lessons_are_translated():
+    print(f"Korean lessons: {len(KOREAN)} of {len(ENGLISH)}; not yet translated: {UNTRANSLATED or 'none'}")
+    strays = [k.name for k in KOREAN if not (NOTEBOOKS / k.name).exists()]
+    assert not strays, f"notebooks/ko has lessons with no English file (the names must match): {strays}"
+    assert KOREAN, "notebooks/ko holds no lesson"
+    if ALL_TRANSLATED:
+        assert not UNTRANSLATED, f"lessons with no Korean file in notebooks/ko: {UNTRANSLATED}"
+        missing = [d for d in DOCS if not (KO / d).exists()]
+        assert not missing, f"notebooks/ko has no Korean {missing}"
+
+
+def test_korean_folder_reaches_what_the_lessons_read_relatively():
+    """diagrams/ and scripts/ are symlinks to the English ones (no second copy to keep in step)."""
+    for name in ("diagrams", "scripts"):
+        link = KO / name
+        assert link.is_symlink() and os.readlink(link) == f"../{name}", f"notebooks/ko/{name}"
+        assert link.resolve() == (NOTEBOOKS / name).resolve()
+    assert (KO / "scripts" / "digits" / "train.py").is_file()
+
+
+def test_nbval_does_not_collect_the_korean_notebooks():
+    """They are the English code and outputs; running them under nbval would run it twice."""
+    addopts = re.search(r'^addopts = "(.*)"$', (REPO / "pyproject.toml").read_text(), re.M).group(1)
+    assert "--ignore=notebooks/ko" in addopts.split()  # (tomllib is 3.11+; the course runs on 3.10)
+
+
+# --- each translated lesson ---
+
+@pytest.mark.parametrize("english,korean", PAIRS, ids=[k.name for _, k in PAIRS])
+def test_only_the_markdown_is_translated(english, korean):
+    en, ko = load(english), load(korean)
+    raw = korean.read_text(encoding="utf-8")
+    assert raw == json.dumps(ko, indent=1, ensure_ascii=False) + "\n", (
+        f"{korean.name}: write it with json.dump(nb, f, indent=1, ensure_ascii=False) and a final newline")
+    assert {k: v for k, v in ko.items() if k != "cells"} == {k: v for k, v in en.items() if k != "cells"}, \
+        f"{korean.name}: the notebook's metadata or format differs from the English one"
+    kinds = lambda nb: [c["cell_type"] for c in nb["cells"]]  # noqa: E731
+    assert kinds(ko) == kinds(en), f"{korean.name}: the cells' number, kinds or order differ from the English"
+    for number, (e, k) in enumerate(zip(en["cells"], ko["cells"])):
+        where = f"{korean.name}, cell {number}"
+        if e["cell_type"] == "code":
+            assert k == e, f"{where}: a code cell (source, outputs, count, id or metadata) differs from the English"
+        else:
+            assert {x: y for x, y in k.items() if x != "source"} == {x: y for x, y in e.items() if x != "source"}, \
+                f"{where}: the markdown cell's id, metadata or attachments differ"
+            assert HANGUL.search(text(k)), f"{where}: not translated (no Hangul): {text(k)[:80]!r}"
+
+
+@pytest.mark.parametrize("english,korean", PAIRS, ids=[k.name for _, k in PAIRS])
+def test_every_link_and_image_resolves(english, korean):
+    ko_cells, en_cells = markdown(load(korean)), markdown(load(english))
+    broken = unresolved(ko_cells, KO, docs_fallback=NOTEBOOKS)
+    assert not broken, f"{korean.name}: links that do not resolve from notebooks/ko: {broken}"
+    theirs = {english_target(t) for t in targets(ko_cells)}
+    assert theirs == set(targets(en_cells)), (
+        f"{korean.name}: link targets differ from the English lesson's: "
+        f"only in Korean {sorted(theirs - set(targets(en_cells)))}, "
+        f"only in English {sorted(set(targets(en_cells)) - theirs)}")
+    for alt, source in IMAGE.findall("\n".join(ko_cells)):
+        assert HANGUL.search(alt), f"{korean.name}: the alt text of {source} is not translated"
+
+
+def test_translated_glossary_and_cheat_sheet_keep_the_english_anchors():
+    for name in DOCS:
+        if not (KO / name).exists():
+            continue  # not translated yet (ALL_TRANSLATED makes that a failure)
+        lost = anchors(NOTEBOOKS / name) - anchors(KO / name)
+        explicit = set(re.findall(r'<a id="([^"]+)"></a>', (NOTEBOOKS / name).read_text()))
+        assert not (lost & explicit), f"notebooks/ko/{name} lost the ids {sorted(lost & explicit)}"
+        assert HANGUL.search((KO / name).read_text(encoding="utf-8")), f"notebooks/ko/{name} is not Korean"
+
+
+# --- the Korean learner copies ---
+
+@pytest.fixture(scope="module")
+def copies(tmp_path_factory):
+    en, ko = tmp_path_factory.mktemp("en"), tmp_path_factory.mktemp("ko")
+    learner.write_learner_copy(en, learner.edition("en"))
+    learner.write_learner_copy(ko, learner.edition("ko"))
+    return en, ko
+
+
+def test_korean_copy_holds_the_korean_lessons_and_what_they_use(copies):
+    _, ko = copies
+    assert {p.name for p in learner.lessons(ko)} == {k.name for k in KOREAN}
+    assert (ko / "scripts" / "digits" / "train.py").is_file()
+    assert os.access(ko / "scripts" / "byo_image" / "train", os.X_OK)  # lesson 3 runs it
+    assert (ko / "diagrams" / "architecture.svg").is_file() and (ko / "aws_account.md").is_file()
+    assert not any(p.is_symlink() for p in ko.rglob("*")), "the copy holds files, not links into the course"
+    for name in DOCS:  # the Korean document where there is one, else the English
+        assert (ko / name).read_bytes() == ((KO / name) if (KO / name).exists() else NOTEBOOKS / name).read_bytes()
+
+
+@pytest.mark.parametrize("korean", KOREAN, ids=lambda p: p.name)
+def test_korean_copy_blanks_the_same_code(copies, korean):
+    en_copy, ko_copy = (load(folder / korean.name) for folder in copies)
+    assert [c for c in ko_copy["cells"] if c["cell_type"] == "code"] == \
+        [c for c in en_copy["cells"] if c["cell_type"] == "code"], f"{korean.name}: blanked code differs"
+    code = "\n".join(text(c) for c in ko_copy["cells"] if c["cell_type"] == "code")
+    assert "BEGIN SOLUTION" not in code and "____" in code
+    cells = markdown(ko_copy)
+    assert all(HANGUL.search(c) for c in cells)
+    broken = unresolved(cells, copies[1])
+    assert not broken, f"{korean.name}: links that do not resolve in the Korean learner copy: {broken}"
+
+
+def test_each_language_has_its_own_workspace_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("SM_TUTORIAL_WORKSPACE", str(tmp_path / "ws"))
+    assert learner.workspace_folder() == learner.workspace_folder("en")
+    en_folder, ko_folder = learner.workspace_folder("en"), learner.workspace_folder("ko")
+    assert en_folder.name == "notebooks" and ko_folder.name == "notebooks-ko"
+    with pytest.raises(ValueError, match="no 'fr' edition"):
+        learner.edition("fr")
+    learner.sync_workspace(en_folder, learner.edition("en"))
+    report = learner.sync_workspace(ko_folder, learner.edition("ko"))
+    assert {p.name for p in learner.lessons(ko_folder)} == {k.name for k in KOREAN}
+    assert not report["kept"] and not report["refreshed"]
+
+    lesson = KOREAN[0]
+    mine = ko_folder / lesson.name
+    edited = load(mine)
+    edited["cells"][0]["source"] = ["내 메모\n"]
+    mine.write_text(json.dumps(edited, ensure_ascii=False), encoding="utf-8")
+    assert learner.sync_workspace(ko_folder, learner.edition("ko"))["kept"] == [lesson.name]
+    english_before = (en_folder / lesson.name).read_bytes()
+    fresh, backup = learner.reset_lesson(lesson.name[:2], ko_folder, learner.edition("ko"))
+    assert fresh == mine and backup.parent == ko_folder / "backups"
+    assert load(backup)["cells"][0]["source"] == ["내 메모\n"]
+    assert HANGUL.search(text(load(mine)["cells"][0]))
+    assert (en_folder / lesson.name).read_bytes() == english_before  # English untouched
+    assert not (en_folder / "backups").exists()
+    if UNTRANSLATED:
+        with pytest.raises(ValueError, match="is not translated"):
+            learner.reset_lesson(UNTRANSLATED[0][:2], ko_folder, learner.edition("ko"))
+
+
+def test_cli_lang_ko(tmp_path, monkeypatch, capsys):
+    from sm_tutorial.cli import main as cli
+    assert cli.LANGUAGES == learner.LANGUAGES
+    assert cli.main(["learner-copy", str(tmp_path / "copy"), "--lang", "ko"]) == 0
+    assert f"Wrote {len(KOREAN)} lessons" in capsys.readouterr().out
+    assert HANGUL.search((tmp_path / "copy" / KOREAN[0].name).read_text(encoding="utf-8"))
+
+    launched = []
+    monkeypatch.setattr(cli.os, "execv", lambda path, argv: launched.append(argv))
+    monkeypatch.setenv("SM_TUTORIAL_WORKSPACE", str(tmp_path / "ws"))
+    cli.main(["lab", "--no-browser", "--lang", "ko"])
+    mine = tmp_path / "ws" / "notebooks-ko"
+    assert f"--ServerApp.root_dir={mine.resolve()}" in launched[-1]
+    assert (mine / KOREAN[0].name).exists() and not (tmp_path / "ws" / "notebooks").exists()
+    cli.main(["lab", "--no-browser", "--lang", "ko", "--reset", KOREAN[0].name[:2]])
+    assert "starts over" in capsys.readouterr().out and list((mine / "backups").iterdir())
+    cli.main(["lab", "--no-browser"])  # English stays the default, in its own folder
+    assert f"--ServerApp.root_dir={(tmp_path / 'ws' / 'notebooks').resolve()}" in launched[-1]
+    assert cli.main(["lab", "--no-browser", "--lang", "ko", "--notebook-dir", str(tmp_path)]) == 2
+    with pytest.raises(SystemExit):
+        cli.main(["lab", "--lang", "fr"])
