@@ -11,10 +11,68 @@ says "Not yet (...): fill in the ____" instead of raising.
 """
 from __future__ import annotations
 
+import functools
+import json
+import os
+import re
 import types
+from pathlib import Path
 from typing import Any, Callable
 
 BLANK_TEXT = "____"
+KOREAN = Path(__file__).with_name("messages_ko.json")   # English message template -> Korean
+
+# The words around a check's message, per language.
+FRAME = {
+    "en": {"correct": "Correct", "not_yet": "Not yet", "hint": "Hint", "solution": "Solution",
+           "blank": f"fill in the {BLANK_TEXT}",
+           "raised": "checking your answer raised {}. Compare your answer with .hint()."},
+    "ko": {"correct": "정답", "not_yet": "아직", "hint": "힌트", "solution": "풀이",
+           "blank": f"{BLANK_TEXT} 자리를 채우세요",
+           "raised": "답을 확인하다가 {} 오류가 났습니다. .hint()와 비교해 보세요."},
+}
+
+
+def language() -> str:
+    """"ko" for the Korean edition, else "en". ``SM_TUTORIAL_LANG`` decides when set; otherwise
+    the kernel's working directory, which Jupyter and nbval set to the notebook's folder:
+    ``notebooks/ko`` or a learner's ``notebooks-ko`` copy is the Korean edition."""
+    asked = os.environ.get("SM_TUTORIAL_LANG", "").strip().lower()
+    if asked:
+        return "ko" if asked.startswith("ko") else "en"
+    folder = Path.cwd().name
+    return "ko" if folder == "ko" or folder.endswith("-ko") else "en"
+
+
+@functools.lru_cache(maxsize=1)
+def _korean() -> list:
+    """messages_ko.json as (pattern, template) pairs: each ``{}`` of an English template (an
+    f-string's value) matches any text; the Korean template gets the values by position."""
+    pairs = []
+    for english, korean in json.loads(KOREAN.read_text(encoding="utf-8")).items():
+        pieces = english.replace("{{", "\0").replace("}}", "\1").split("{}")
+        pattern = "(.*?)".join(re.escape(p.replace("\0", "{").replace("\1", "}")) for p in pieces)
+        if korean:
+            pairs.append((len("".join(pieces)), re.compile(pattern, re.S), korean))
+    return [(p, k) for _, p, k in sorted(pairs, key=lambda t: -t[0])]  # most specific first
+
+
+def say(text: str, lang: str | None = None) -> str:
+    """A lesson's message in the edition's language: the Korean template whose English
+    template matches the whole text, or the text itself when none does."""
+    if (lang or language()) != "ko":
+        return text
+    for pattern, korean in _korean():
+        found = pattern.fullmatch(text)
+        if found:
+            return korean.format(*found.groups())
+    for pattern, korean in _korean():  # a message with an added sentence (" Compare ...")
+        if pattern.pattern.startswith(re.escape(" ")):
+            tail = re.search(f"(?:{pattern.pattern})\\Z", text, re.S)
+            head = text[:tail.start()] if tail else ""
+            if head and say(head, "ko") != head:
+                return say(head, "ko") + korean.format(*tail.groups())
+    return text
 
 
 class Blank(str):
@@ -89,25 +147,30 @@ class Exercise:
         self.title, self._checker, self._hint, self._solution = title, checker, hint, solution
 
     def check(self, *answer: Any, **kwargs: Any) -> bool:
+        lang = language()
+        words, title = FRAME[lang], say(self.title, lang)
         try:
             if any(is_blank(a) for a in (*answer, *kwargs.values())):
-                raise NotYet(f"fill in the {BLANK_TEXT}")
+                raise NotYet(FRAME["en"]["blank"])
             praise = self._checker(*answer, **kwargs)
         except NotYet as problem:
-            print(f"Not yet ({self.title}): {problem}")
+            message = words["blank"] if str(problem) == FRAME["en"]["blank"] else say(str(problem), lang)
+            print(f"{words['not_yet']} ({title}): {message}")
             return False
         except Exception as error:  # an answer the checker could not even read: no traceback
-            print(f"Not yet ({self.title}): checking your answer raised {type(error).__name__}: "
-                  f"{error}. Compare your answer with .hint().")
+            said = words["raised"].format(f"{type(error).__name__}: {error}")
+            print(f"{words['not_yet']} ({title}): {said}")
             return False
-        print(f"Correct ({self.title}): {praise}")
+        print(f"{words['correct']} ({title}): {say(str(praise), lang)}")
         return True
 
     def hint(self) -> None:
-        print(f"Hint ({self.title}): {self._hint}")
+        lang = language()
+        print(f"{FRAME[lang]['hint']} ({say(self.title, lang)}): {say(self._hint, lang)}")
 
     def solution(self) -> None:
-        print(f"Solution ({self.title}):\n{self._solution.strip()}")
+        lang = language()
+        print(f"{FRAME[lang]['solution']} ({say(self.title, lang)}):\n{self._solution.strip()}")
 
     def __repr__(self) -> str:
         return f"<Exercise {self.title!r}: .check(answer), .hint(), .solution()>"
