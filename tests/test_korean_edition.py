@@ -246,7 +246,7 @@ def test_translated_glossary_and_cheat_sheet_keep_the_english_anchors():
         if not (KO / name).exists():
             continue  # not translated yet (ALL_TRANSLATED makes that a failure)
         lost = anchors(NOTEBOOKS / name) - anchors(KO / name)
-        explicit = set(re.findall(r'<a id="([^"]+)"></a>', (NOTEBOOKS / name).read_text()))
+        explicit = set(re.findall(r'<a id="([^"]+)"></a>', (NOTEBOOKS / name).read_text())) - {"in-korean"}
         assert not (lost & explicit), f"notebooks/ko/{name} lost the ids {sorted(lost & explicit)}"
         assert HANGUL.search((KO / name).read_text(encoding="utf-8")), f"notebooks/ko/{name} is not Korean"
 
@@ -336,3 +336,115 @@ def test_cli_lang_ko(tmp_path, monkeypatch, capsys):
     assert cli.main(["lab", "--no-browser", "--lang", "ko", "--notebook-dir", str(tmp_path)]) == 2
     with pytest.raises(SystemExit):
         cli.main(["lab", "--lang", "fr"])
+
+
+# --- the exercises answer in the edition's language ---
+
+def lesson_messages() -> list[str]:
+    """Every message a lesson's exercises can print, as a template (``{}`` for an f-string's
+    value): titles and hints given to Exercise, what checkers return, require's and NotYet's."""
+    import ast
+
+    def template(node):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return node.value.replace("{", "{{").replace("}", "}}")
+        if isinstance(node, ast.JoinedStr):
+            return "".join(template(v) if isinstance(v, ast.Constant) else "{}" for v in node.values)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            left, right = template(node.left), template(node.right)
+            return None if left is None or right is None else left + right
+        return None
+
+    found = []
+    for path in sorted((REPO / "sm_tutorial" / "course" / "lessons").glob("lesson*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            said = []
+            if isinstance(node, ast.Call):
+                name = getattr(node.func, "id", getattr(node.func, "attr", ""))
+                said = {"require": node.args[1:2], "NotYet": node.args[:1],
+                        "Exercise": node.args[0:1] + node.args[2:3]}.get(name, [])
+            elif isinstance(node, ast.Return) and node.value is not None:
+                said = [node.value]
+            for message in filter(None, map(template, said)):
+                if " " in message.strip() and not message.startswith("s3://") and message not in found:
+                    found.append(message)
+    return found
+
+
+def test_every_lesson_message_has_its_korean():
+    from sm_tutorial.course import exercises
+    catalog = json.loads(exercises.KOREAN.read_text(encoding="utf-8"))
+    wanted = lesson_messages()
+    assert len(wanted) > 150, "the message finder found too little; has the lessons' style changed?"
+    missing = [m for m in wanted if not catalog.get(m)]
+    assert not missing, f"messages with no Korean in {exercises.KOREAN.name}: {missing[:5]} ({len(missing)})"
+    stale = [m for m in catalog if m not in wanted]
+    assert not stale, f"{exercises.KOREAN.name} has messages no lesson says any more: {stale[:5]}"
+    for english, korean in catalog.items():
+        values = english.replace("{{", "").replace("}}", "").count("{}")
+        assert HANGUL.search(korean), f"not Korean: {korean!r}"
+        assert korean.format(*["X"] * values).count("X") >= values, f"a value is lost: {korean!r}"
+        assert english.startswith(" ") == korean.startswith(" "), f"leading space: {korean!r}"
+
+
+def test_exercise_language_follows_the_notebook_folder(tmp_path, monkeypatch):
+    from sm_tutorial.course import exercises
+    monkeypatch.delenv("SM_TUTORIAL_LANG", raising=False)
+    for folder, lang in (("ko", "ko"), ("notebooks-ko", "ko"), ("notebooks", "en"), ("kotlin", "en")):
+        (tmp_path / folder).mkdir()
+        monkeypatch.chdir(tmp_path / folder)
+        assert exercises.language() == lang, folder
+    monkeypatch.setenv("SM_TUTORIAL_LANG", "en")
+    assert exercises.language() == "en"  # the variable wins over the folder
+    monkeypatch.chdir(tmp_path / "ko")
+    assert exercises.language() == "en"
+    monkeypatch.setenv("SM_TUTORIAL_LANG", "ko")
+    monkeypatch.chdir(tmp_path / "notebooks")
+    assert exercises.language() == "ko"
+
+
+def test_checks_answer_in_korean(monkeypatch, capsys):
+    from sm_tutorial.course import exercises
+    from sm_tutorial.course.lessons import lesson2
+    monkeypatch.setenv("SM_TUTORIAL_LANG", "ko")
+    assert not lesson2.q2.check('{"a": 1, "b": [2, 3]}')      # spaces: refused, in Korean
+    assert not lesson2.q2.check(exercises.____)
+    assert lesson2.q2.check('{"a":1,"b":[2,3]}')
+    lesson2.q2.hint()
+    said = capsys.readouterr().out.splitlines()
+    title = exercises.say("read SM_HP_*", "ko")
+    assert HANGUL.search(title) and "SM_HP_" in title
+    assert said[0].startswith(f"아직 ({title}): ") and HANGUL.search(said[0].split("): ", 1)[1])
+    assert said[1] == f"아직 ({title}): ____ 자리를 채우세요"
+    assert said[2].startswith(f"정답 ({title}): ") and HANGUL.search(said[2])
+    assert said[3].startswith(f"힌트 ({title}): ") and HANGUL.search(said[3].split("): ", 1)[1])
+    monkeypatch.setenv("SM_TUTORIAL_LANG", "en")
+    assert not lesson2.q2.check(exercises.____)
+    assert capsys.readouterr().out == "Not yet (read SM_HP_*): fill in the ____\n"
+
+
+def test_korean_messages_keep_the_values():
+    from sm_tutorial.course import exercises
+    english = "job digits-1 ended Failed: AlgorithmError: boom"
+    korean = exercises.say(english, "ko")
+    assert korean != english and HANGUL.search(korean)
+    assert "digits-1" in korean and "AlgorithmError: boom" in korean
+    assert exercises.say("a message no lesson says", "ko") == "a message no lesson says"
+
+
+def test_the_glossary_is_bilingual():
+    """Each glossary lists every entry in both languages: the Korean one heads each entry
+    with the English term and the Korean beside it and opens with a Korean-English table; the
+    English one ends with its terms in Korean, the same words."""
+    english = (NOTEBOOKS / "glossary.md").read_text(encoding="utf-8")
+    korean = (KO / "glossary.md").read_text(encoding="utf-8")
+    entries = re.findall(r'^## <a id="([^"]+)"></a>(.+)$', english, re.M)
+    entries = [(anchor, term) for anchor, term in entries if anchor != "in-korean"]
+    headed = dict(re.findall(r'^## <a id="([^"]+)"></a>.+ \(([^()]+)\)$', korean, re.M))
+    en_table = dict(re.findall(r"^\| \[[^\]]+\]\(#([^)]+)\) \| (.+) \|$", english, re.M))
+    ko_table = dict((a, t) for _, a, t in re.findall(r"^\| \[([^\]]+)\]\(#([^)]+)\) \| (.+) \|$", korean, re.M))
+    for anchor, term in entries:
+        assert anchor in headed and HANGUL.search(headed[anchor]), f"ko/glossary.md: no Korean heading for {term}"
+        assert f'<a id="{anchor}"></a>{term} (' in korean, f"ko/glossary.md: {anchor}'s heading lacks {term!r}"
+        assert en_table.get(anchor) == headed[anchor], f"glossary.md's Korean table: {term}"
+        assert ko_table.get(anchor) == term, f"ko/glossary.md's table: {term}"
