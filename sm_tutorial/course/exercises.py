@@ -62,16 +62,16 @@ def say(text: str, lang: str | None = None) -> str:
     template matches the whole text, or the text itself when none does."""
     if (lang or language()) != "ko":
         return text
-    for pattern, korean in _korean():
-        found = pattern.fullmatch(text)
-        if found:
-            return korean.format(*found.groups())
     for pattern, korean in _korean():  # a message with an added sentence (" Compare ...")
         if pattern.pattern.startswith(re.escape(" ")):
             tail = re.search(f"(?:{pattern.pattern})\\Z", text, re.S)
             head = text[:tail.start()] if tail else ""
             if head and say(head, "ko") != head:
                 return say(head, "ko") + korean.format(*tail.groups())
+    for pattern, korean in _korean():
+        found = pattern.fullmatch(text)
+        if found:
+            return korean.format(*found.groups())
     return text
 
 
