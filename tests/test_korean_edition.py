@@ -392,13 +392,20 @@ def test_every_lesson_message_has_its_korean():
 def test_exercise_language_follows_the_notebook_folder(tmp_path, monkeypatch):
     from sm_tutorial.course import exercises
     monkeypatch.delenv("SM_TUTORIAL_LANG", raising=False)
-    for folder, lang in (("ko", "ko"), ("notebooks-ko", "ko"), ("notebooks", "en"), ("kotlin", "en")):
-        (tmp_path / folder).mkdir()
+    for folder, lang in (("notebooks/ko", "ko"), ("elsewhere/ko", "en"), ("notebooks", "en")):
+        (tmp_path / folder).mkdir(parents=True, exist_ok=True)
         monkeypatch.chdir(tmp_path / folder)
         assert exercises.language() == lang, folder
+    for lang in ("en", "ko"):  # a learner copy anywhere says its language
+        learner.write_learner_copy(tmp_path / f"copy-{lang}", learner.edition(lang))
+        monkeypatch.chdir(tmp_path / f"copy-{lang}")
+        assert exercises.language() == lang
+    learner.sync_workspace(tmp_path / "mine", learner.edition("ko"))
+    monkeypatch.chdir(tmp_path / "mine")
+    assert exercises.language() == "ko"
     monkeypatch.setenv("SM_TUTORIAL_LANG", "en")
     assert exercises.language() == "en"  # the variable wins over the folder
-    monkeypatch.chdir(tmp_path / "ko")
+    monkeypatch.chdir(tmp_path / "notebooks" / "ko")
     assert exercises.language() == "en"
     monkeypatch.setenv("SM_TUTORIAL_LANG", "ko")
     monkeypatch.chdir(tmp_path / "notebooks")

@@ -67,12 +67,22 @@ def test_blank_source_keeps_indentation_and_the_assigned_name():
     assert learner.blank_source("print(1)\n") == "print(1)\n"  # no region: untouched
 
 
-@pytest.mark.parametrize("name", ["02_hyperparameters.ipynb", "07_debugging_lab.ipynb",
-                                  "08_scaling_out.ipynb", "09_deploy_and_predict.ipynb"])
-def test_a_learner_copy_runs_to_the_end_and_every_check_says_not_yet(copy, name, monkeypatch, tmp_path):
+@pytest.fixture(scope="module")
+def korean_copy(tmp_path_factory):
+    dest = tmp_path_factory.mktemp("learner-ko")
+    learner.write_learner_copy(dest, learner.edition("ko"))
+    return dest
+
+
+@pytest.mark.parametrize("name,lang", [("02_hyperparameters.ipynb", "en"), ("07_debugging_lab.ipynb", "en"),
+                                       ("08_scaling_out.ipynb", "en"), ("09_deploy_and_predict.ipynb", "en"),
+                                       ("02_hyperparameters.ipynb", "ko")])
+def test_a_learner_copy_runs_to_the_end_and_every_check_says_not_yet(request, name, lang, monkeypatch, tmp_path):
     import nbformat
     from nbclient import NotebookClient
+    copy = request.getfixturevalue("copy" if lang == "en" else "korean_copy")
     monkeypatch.setenv("SM_TUTORIAL_WORKSPACE", str(tmp_path / "workspace"))
+    monkeypatch.delenv("SM_TUTORIAL_LANG", raising=False)
     notebook = nbformat.read(copy / name, as_version=4)
     NotebookClient(notebook, timeout=300, kernel_name="python3",
                    resources={"metadata": {"path": str(copy)}}).execute()  # raises on any error
@@ -85,8 +95,9 @@ def test_a_learner_copy_runs_to_the_end_and_every_check_says_not_yet(copy, name,
                 text += output.get("text", "") + output.get("data", {}).get("text/plain", "")
     checks = len(re.findall(r"^[^#\n]*\bq\d\.check\(", code_of(notebook), re.M))
     assert checks >= 2
-    assert text.count("): fill in the ____") == checks, text
-    assert "Correct (" not in text
+    blank, correct = {"en": ("): fill in the ____", "Correct ("), "ko": ("): ____ 자리를 채우세요", "정답 (")}[lang]
+    assert text.count(blank) == checks, text
+    assert correct not in text
 
 
 def test_lab_copies_new_lessons_and_never_overwrites_an_edited_one(tmp_path):

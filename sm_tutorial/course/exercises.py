@@ -35,13 +35,16 @@ FRAME = {
 
 def language() -> str:
     """"ko" for the Korean edition, else "en". ``SM_TUTORIAL_LANG`` decides when set; otherwise
-    the kernel's working directory, which Jupyter and nbval set to the notebook's folder:
-    ``notebooks/ko`` or a learner's ``notebooks-ko`` copy is the Korean edition."""
+    the kernel's working directory, which Jupyter and nbval set to the notebook's folder: a
+    Korean learner copy holds ``.sm-tutorial-lang`` (written by ``sm-tutorial learner-copy`` and
+    ``lab``), and the course's own Korean folder is ``notebooks/ko``."""
     asked = os.environ.get("SM_TUTORIAL_LANG", "").strip().lower()
+    marker = Path.cwd() / ".sm-tutorial-lang"
+    if not asked and marker.is_file():
+        asked = marker.read_text(encoding="utf-8").strip().lower()
     if asked:
         return "ko" if asked.startswith("ko") else "en"
-    folder = Path.cwd().name
-    return "ko" if folder == "ko" or folder.endswith("-ko") else "en"
+    return "ko" if Path.cwd().name == "ko" and Path.cwd().parent.name == "notebooks" else "en"
 
 
 @functools.lru_cache(maxsize=1)

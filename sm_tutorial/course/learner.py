@@ -36,6 +36,7 @@ MANIFEST = ".sm-tutorial-copies.json"  # what `lab` wrote, so it can tell edited
 ASSETS = {"scripts", "images", "figures", "diagrams"}  # folders a lesson reads, copied whole
 DOCS = {".md", ".png", ".svg", ".jpg"}                # and the documents beside the lessons
 SKIP = {".ipynb_checkpoints", "__pycache__"}
+LANGUAGE_FILE = ".sm-tutorial-lang"  # in a translation's copy: "ko", read by exercises.language
 LANGUAGES = ("en", "ko")  # "en" is notebooks/ itself; every other is notebooks/<lang>/
 UP_LINK = re.compile(r"\]\(\.\./")  # a translation's markdown link to the English folder: ](../x)
 ASSIGNMENT = re.compile(r"^([A-Za-z_]\w*)\s*=[^=]")
@@ -164,6 +165,9 @@ def write_learner_copy(dest, source: Path = SOURCE) -> list[Path]:
         target.write_bytes(_render(path))
         _keep_executable(path, target)
         written.append(target)
+    if _is_translation(source):  # the checks answer in this language (exercises.language)
+        dest.mkdir(parents=True, exist_ok=True)
+        (dest / LANGUAGE_FILE).write_text(source.name + "\n")
     return written
 
 
@@ -230,6 +234,8 @@ def sync_workspace(folder: Path | None = None, source: Path = SOURCE) -> dict[st
         _keep_executable(path, target)
         manifest[rel] = _digest(fresh)
     manifest_path.write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+    if _is_translation(source):
+        (folder / LANGUAGE_FILE).write_text(source.name + "\n")
     return report
 
 
