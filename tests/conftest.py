@@ -11,8 +11,26 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")  # before any test imports the SDK
 os.environ["AWS_EC2_METADATA_DISABLED"] = "true"  # no probe of 169.254.169.254, ever, in tests
-os.environ.setdefault("SM_TUTORIAL_WORKSPACE", str(Path(os.environ.get("TMPDIR", "/tmp")) /
-                                                 f"sm-tutorial-tests-{os.getpid()}"))
+OWN_WORKSPACE = None if "SM_TUTORIAL_WORKSPACE" in os.environ else \
+    Path(os.environ.get("TMPDIR", "/tmp")) / f"sm-tutorial-tests-{os.getpid()}"
+if OWN_WORKSPACE:
+    os.environ["SM_TUTORIAL_WORKSPACE"] = str(OWN_WORKSPACE)
+
+
+def pytest_sessionfinish(session):
+    """This process's throwaway workspace goes when its tests are done: the simulated AWS
+    stops first (its jobs, endpoints and spare serving containers end with it). A workspace the
+    caller chose (SM_TUTORIAL_WORKSPACE set before pytest) is left alone."""
+    if not OWN_WORKSPACE or not OWN_WORKSPACE.exists():
+        return
+    from sm_tutorial.client import sdk
+    from sm_tutorial.platform.folders import remove_tree
+    endpoint = sdk._endpoint
+    if endpoint is not None:
+        endpoint.stop()
+    error = remove_tree(OWN_WORKSPACE)
+    if error:
+        print(f"\nconftest: could not remove the test workspace {OWN_WORKSPACE}: {error}")
 
 
 @pytest.fixture(scope="session")
