@@ -181,3 +181,26 @@ def test_a_reservation_that_cannot_be_recorded_leaves_no_folder(tmp_path, monkey
     with pytest.raises(OSError):
         service_module.reserve_name(jobs, "no-room")
     assert not (jobs / "no-room").exists()
+
+
+@pytest.mark.parametrize("chosen", [False, True], ids=["throwaway", "chosen-by-caller"])
+def test_the_test_suite_removes_its_own_workspace(tmp_path, chosen):
+    """conftest's per-process workspace (``$TMPDIR/sm-tutorial-tests-<pid>``) is gone after the
+    session; one the caller chose with SM_TUTORIAL_WORKSPACE stays."""
+    from conftest import REPO
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("SM_TUTORIAL_", "PYTEST_", "AWS_ENDPOINT"))}
+    env["TMPDIR"] = str(tmp_path)
+    if chosen:
+        env["SM_TUTORIAL_WORKSPACE"] = str(tmp_path / "mine")
+    ran = subprocess.run([sys.executable, "-m", "pytest", "-q", "-n", "0", "-p", "no:cacheprovider",
+                          "--basetemp", str(tmp_path / "basetemp"),
+                          "tests/test_validation.py::test_job_name_pattern"],
+                         cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert ran.returncode == 0 and "1 passed" in ran.stdout, ran.stdout + ran.stderr
+    left = sorted(p.name for p in tmp_path.glob("sm-tutorial-tests-*"))
+    if chosen:
+        assert not left and (tmp_path / "mine").is_dir(), "the session made no workspace"
+    else:
+        assert not left, f"the suite left its workspace behind: {left}\n{ran.stdout}"
+        assert "could not remove" not in ran.stdout
