@@ -35,6 +35,19 @@ def dumped(request, sess, digits, tmp_path_factory):
         return _dump(sess, digits, tmp_path_factory)
 
 
+# sagemaker-training's Environment properties (its SM_TRAINING_ENV is dict(Environment())),
+# read from aws/sagemaker-training-toolkit's src/sagemaker_training/environment.py (3383937)
+TOOLKIT_PROPERTIES = [
+    "additional_framework_parameters", "channel_input_dirs", "current_host", "current_instance_group",
+    "current_instance_group_hosts", "current_instance_type", "distribution_hosts",
+    "distribution_instance_groups", "framework_module", "hosts", "hyperparameters", "input_config_dir",
+    "input_data_config", "input_dir", "instance_groups", "instance_groups_dict", "is_hetero", "is_master",
+    "is_modelparallel_enabled", "is_smddpmprun_installed", "is_smddprun_installed", "job_name",
+    "log_level", "master_hostname", "model_dir", "module_dir", "module_name", "network_interface_name",
+    "num_cpus", "num_gpus", "num_neurons", "output_data_dir", "output_dir", "output_intermediate_dir",
+    "resource_config", "topology", "user_entry_point"]
+
+
 def _dump(sess, digits, tmp_path_factory):
     folder = tmp_path_factory.mktemp("dump")
     (folder / "train.py").write_text(DUMP)
@@ -90,6 +103,9 @@ def test_sm_variables(dumped):
     assert env["SAGEMAKER_REGION"] == "us-east-1"
     assert env["MY_SETTING"] == "on"  # the estimator's environment= reaches the script
     training_env = json.loads(env["SM_TRAINING_ENV"])
+    assert sorted(training_env) == TOOLKIT_PROPERTIES  # dict(Environment()): every property
+    assert (training_env["is_modelparallel_enabled"], training_env["is_smddprun_installed"],
+            training_env["is_smddpmprun_installed"], training_env["topology"]) == (None, False, False, [])
     assert training_env["hyperparameters"]["layers"] == [64, 32]
     assert training_env["channel_input_dirs"]["validation"] == f"{root}/input/data/validation"
     user_args = json.loads(env["SM_USER_ARGS"])

@@ -76,6 +76,11 @@ def training_environment(root: ContainerRoot, *, job_name: str, hyperparameters:
         "instance_groups_dict": {g["instance_group_name"]: g for g in groups},
         "is_hetero": False,
         "is_master": host == master,
+        # the newest toolkit's: SM_HP_MP_PARAMETERS is not in its own environment (null); no
+        # smddprun/smddpmprun in a CPU image; topology only for GB200 UltraServers
+        "is_modelparallel_enabled": None,
+        "is_smddpmprun_installed": False,
+        "is_smddprun_installed": False,
         "job_name": job_name,
         "log_level": sm.get("sagemaker_container_log_level", 20),
         "master_hostname": master,
@@ -90,6 +95,7 @@ def training_environment(root: ContainerRoot, *, job_name: str, hyperparameters:
         "output_dir": str(root.output),
         "output_intermediate_dir": str(root.intermediate),
         "resource_config": dict(resource_config),
+        "topology": list(resource_config.get("topology", [])),
         "user_entry_point": program,
     }
 
