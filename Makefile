@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: setup lab test bench doctor clean
+.PHONY: setup lab lab-ko test bench doctor clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) sm_tutorial/python_support.py  # Python 3.10-3.13, or it says why not and what to run
@@ -18,6 +18,9 @@ setup: $(STAMP)
 
 lab: setup
 	$(BIN)/sm-tutorial lab
+
+lab-ko: setup  # 한국어판: the Korean edition, in its own copies
+	$(BIN)/sm-tutorial lab --lang ko
 
 test: setup
 	$(BIN)/python -m pytest

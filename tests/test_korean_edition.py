@@ -458,3 +458,13 @@ def test_the_glossary_is_bilingual():
         assert f'<a id="{anchor}"></a>{term} (' in korean, f"ko/glossary.md: {anchor}'s heading lacks {term!r}"
         assert en_table.get(anchor) == headed[anchor], f"glossary.md's Korean table: {term}"
         assert ko_table.get(anchor) == term, f"ko/glossary.md's table: {term}"
+
+
+def test_make_lab_ko_opens_the_korean_edition():
+    makefile = (REPO / "Makefile").read_text(encoding="utf-8")
+    target = re.search(r"^lab-ko: setup.*\n\t(.+)$", makefile, re.M)
+    assert target and target.group(1).strip() == "$(BIN)/sm-tutorial lab --lang ko"
+    assert "lab-ko" in re.search(r"^\.PHONY: (.*)$", makefile, re.M).group(1).split()
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    korean = readme.split("### 한국어판", 1)[1].split("\n## ", 1)[0]
+    assert "make lab-ko" in korean
