@@ -486,3 +486,44 @@ def test_a_tuning_job_another_live_endpoint_runs_is_left_alone(tmp_path):
     finally:
         other.kill()
         other.wait()
+
+
+WAITS = SCRIPT + ("\nimport os, time\nwhile not os.path.exists(os.environ['SM_HP_FLAG']):\n"
+                  "    time.sleep(0.05)\n")
+
+
+def test_tuning_job_tags_reach_its_trials_and_delete_keeps_the_trials(sess, source, tmp_path):
+    """Tags given at create go to every trial; tags added later to the trials launched after
+    (AWS's AddTags note); DeleteHyperParameterTuningJob refuses a running job, then removes
+    the tuning job's entry only: its trials stay."""
+    flag = tmp_path / "go"  # the first trial waits for it: the second one starts after AddTags
+    est = estimator(sess, source(WAITS), {"flag": str(flag)}, metric_definitions=METRICS)
+    t = HyperparameterTuner(est, "loss", {"lr": ContinuousParameter(0.0, 1.0)}, METRICS,
+                            objective_type="Minimize", strategy="Random", max_jobs=2,
+                            max_parallel_jobs=1, tags=[{"Key": "team", "Value": "vision"}])
+    t.fit(job_name=f"tags-{uuid.uuid4().hex[:8]}", wait=False)
+    name, client = t.latest_tuning_job.name, sess.sagemaker_client
+    arn = client.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)["HyperParameterTuningJobArn"]
+    assert {"Key": "team", "Value": "vision"} in client.list_tags(ResourceArn=arn)["Tags"]
+    deadline = time.time() + 60
+    while not trials_of(sess, name)["TrainingJobSummaries"]:  # the first trial is launched
+        assert time.time() < deadline, "no trial launched"
+        time.sleep(0.05)
+    client.add_tags(ResourceArn=arn, Tags=[{"Key": "late", "Value": "1"}])
+    client.delete_tags(ResourceArn=arn, TagKeys=["not-there"])  # no error, as on AWS
+    with pytest.raises(ClientError, match="Only a tuning job that has ended can be deleted"):
+        client.delete_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
+    flag.write_text("go")
+    t.wait()
+    trials = sorted(trials_of(sess, name)["TrainingJobSummaries"], key=lambda s: s["CreationTime"])
+    first, second = (client.list_tags(ResourceArn=s["TrainingJobArn"])["Tags"] for s in trials)
+    assert {"Key": "team", "Value": "vision"} in first and "late" not in {t["Key"] for t in first}
+    assert {"Key": "team", "Value": "vision"} in second and {"Key": "late", "Value": "1"} in second
+    assert {"Key": "late", "Value": "1"} in client.list_tags(ResourceArn=arn)["Tags"]
+
+    client.delete_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
+    with pytest.raises(ClientError, match="can't find a tuning job"):
+        client.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
+    assert not client.list_hyper_parameter_tuning_jobs(NameContains=name)["HyperParameterTuningJobSummaries"]
+    for s in trials:  # "It does not delete training jobs, artifacts, or the IAM role"
+        assert client.describe_training_job(TrainingJobName=s["TrainingJobName"])["TrainingJobStatus"] == "Completed"

@@ -14,10 +14,10 @@ from typing import Any
 from . import hosting, images, shapes
 from .errors import ApiError
 from .service import TrainingService
-from .tuning_service import ACTIONS as TUNING_ACTIONS
+from .tuning_service import ACTIONS as TUNING_ACTIONS, TAGGED as TUNING_TAGGED
 
 ACTIONS = ("CreateTrainingJob", "DescribeTrainingJob", "ListTrainingJobs", "StopTrainingJob")
-TAG_ACTIONS = ("ListTags", "AddTags", "DeleteTags")  # ours when the ARN is a training job's
+TAG_ACTIONS = ("ListTags", "AddTags", "DeleteTags")  # ours for our resources' ARNs
 
 
 def handles(target: str, body: bytes) -> bool:
@@ -25,7 +25,7 @@ def handles(target: str, body: bytes) -> bool:
         return False
     action = target.split(".", 1)[1]
     if action in TAG_ACTIONS:
-        return b":training-job/" in body or hosting.tagged(body)
+        return b":training-job/" in body or hosting.tagged(body) or TUNING_TAGGED in body
     return (action in ACTIONS + TUNING_ACTIONS or action in hosting.ACTIONS
             or action not in shapes.operation_names())  # unknown: refused here
 
@@ -51,8 +51,9 @@ def dispatch(service: TrainingService, target: str, body: bytes) -> tuple[int, d
         if action == "CreateTrainingJob":  # an image of our ECR that is not registered
             images.check_request(service.jobs_dir.parent, request)
         ours = action in hosting.ACTIONS or (action in TAG_ACTIONS and hosting.tagged(body))
+        tuning = action in TUNING_ACTIONS or (action in TAG_ACTIONS and TUNING_TAGGED in body)
         owner = service.hosting if ours else \
-            service.tuning if action in TUNING_ACTIONS else service  # endpoint.py sets service.hosting
+            service.tuning if tuning else service  # endpoint.py sets service.hosting
         result = getattr(owner, _snake(action))(request)
         return 200, headers, json.dumps(result).encode()
     except ApiError as error:

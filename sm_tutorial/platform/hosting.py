@@ -28,7 +28,7 @@ from .job import _alive
 from .orphans import stop_orphan
 from .serving import ServingContainer, StartFailed, serving_kind
 from .storage import Storage
-from .validation import check_tags
+from .validation import tags_added, tags_deleted
 
 TAGGED = (b":model/", b":endpoint-config/", b":endpoint/")  # ARNs whose tags are ours
 ACTIONS = ("CreateModel", "DescribeModel", "ListModels", "DeleteModel",
@@ -290,15 +290,12 @@ class HostingService:
 
     def add_tags(self, request: dict[str, Any]) -> dict[str, Any]:
         resource = self._by_arn(request["ResourceArn"])
-        new = {t["Key"] for t in request["Tags"]}
-        tags = [t for t in resource.tags if t["Key"] not in new] + request["Tags"]
-        check_tags(tags)
-        resource.tags = tags
+        resource.tags = tags_added(resource.tags, request["Tags"])
         return {"Tags": request["Tags"]}
 
     def delete_tags(self, request: dict[str, Any]) -> dict[str, Any]:
         resource = self._by_arn(request["ResourceArn"])
-        resource.tags = [t for t in resource.tags if t["Key"] not in request["TagKeys"]]
+        resource.tags = tags_deleted(resource.tags, request["TagKeys"])
         return {}
 
     # -- for the endpoint process's end -----------------------------------------------------

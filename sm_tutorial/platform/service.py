@@ -20,7 +20,7 @@ from .orphans import stop_orphan
 from .runner import JobRunner
 from .storage import Storage
 from .tuning_service import TuningService
-from .validation import check_create_training_job, check_tags, name_in_use, not_found
+from .validation import check_create_training_job, name_in_use, not_found, tags_added, tags_deleted
 
 
 RESERVED = ".reserved"  # {"pid": ...}: the endpoint process that made the folder
@@ -179,18 +179,14 @@ class TrainingService:
 
     def add_tags(self, request: dict[str, Any]) -> dict[str, Any]:
         job = self._by_arn(request["ResourceArn"])
-        check_tags(request["Tags"])
-        new = {t["Key"] for t in request["Tags"]}
         with self._lock:  # read, change, save: one caller at a time
-            tags = [t for t in job.tags if t["Key"] not in new] + request["Tags"]
-            check_tags(tags)
-            job.set_tags(tags)
+            job.set_tags(tags_added(job.tags, request["Tags"]))
         return {"Tags": request["Tags"]}
 
     def delete_tags(self, request: dict[str, Any]) -> dict[str, Any]:
         job = self._by_arn(request["ResourceArn"])
         with self._lock:
-            job.set_tags([t for t in job.tags if t["Key"] not in request["TagKeys"]])
+            job.set_tags(tags_deleted(job.tags, request["TagKeys"]))
         return {}
 
     # -- for the course helpers, not part of the AWS API ----------------------------------

@@ -69,6 +69,7 @@ class TuningJob:
         self._state: dict[str, Any] = {"HyperParameterTuningJobStatus": "InProgress",
                                        "CreationTime": now, "LastModifiedTime": now}
         self.trials: list[dict[str, Any]] = []  # {"name", "tuned", "summary"}
+        self.tags: list[dict[str, str]] = list(self.request.get("Tags") or [])
         if folder is not None:
             folder.mkdir(parents=True, exist_ok=True)
             (folder / "request.json").write_text(json.dumps(self.request, indent=1))
@@ -88,6 +89,7 @@ class TuningJob:
         job.stop_requested, job.finished, job._lock = threading.Event(), threading.Event(), threading.Lock()
         saved = json.loads((folder / "state.json").read_text())
         job._state, job.trials = saved["state"], saved["trials"]
+        job.tags = saved.get("tags", job.request.get("Tags") or [])
         if job._state["HyperParameterTuningJobStatus"] not in TERMINAL:
             owner = saved.get("owner")
             if owner and owner != os.getpid() and _alive(owner):
@@ -111,6 +113,9 @@ class TuningJob:
                    "HyperParameters": {**definition.get("StaticHyperParameters", {}), **tuned},
                    "TuningJobArn": self.arn}
         request.update({k: copy.deepcopy(definition[k]) for k in COPIED if k in definition})
+        with self._lock:  # the tuning job's tags as they are now go to each trial it launches
+            if self.tags:
+                request["Tags"] = copy.deepcopy(self.tags)
         return request
 
     def first_trial_request(self) -> dict[str, Any]:
@@ -248,6 +253,11 @@ class TuningJob:
                       "(list_training_jobs_for_hyper_parameter_tuning_job) and its log.")
         self._end("Failed", reason)
 
+    def set_tags(self, tags: list[dict[str, str]]) -> None:
+        with self._lock:
+            self.tags = tags
+        self._save()
+
     def request_stop(self) -> bool:
         with self._lock:
             if self._state["HyperParameterTuningJobStatus"] != "InProgress":
@@ -312,7 +322,7 @@ class TuningJob:
         if self.folder is None:
             return
         with self._lock:
-            saved = {"state": self._state, "trials": self.trials, "owner": os.getpid()}
+            saved = {"state": self._state, "trials": self.trials, "tags": self.tags, "owner": os.getpid()}
             text = json.dumps(saved, indent=1, default=str)
         tmp = self.folder / f"state.json.{os.getpid()}.{threading.get_ident()}.tmp"
         try:

@@ -14,11 +14,12 @@ from .errors import ApiError, validation
 from .job import RunningElsewhere
 from .listing import sorted_page, time_filtered
 from .tuning import TuningJob
-from .validation import check_create_training_job
+from .validation import check_create_training_job, tags_added, tags_deleted
 
 ACTIONS = ("CreateHyperParameterTuningJob", "DescribeHyperParameterTuningJob",
            "ListHyperParameterTuningJobs", "ListTrainingJobsForHyperParameterTuningJob",
-           "StopHyperParameterTuningJob")
+           "StopHyperParameterTuningJob", "DeleteHyperParameterTuningJob")
+TAGGED = b":hyper-parameter-tuning-job/"  # ListTags/AddTags/DeleteTags on a tuning job's ARN
 TRIAL_SORT = {"Name": "TrainingJobName", "CreationTime": "CreationTime",
               "Status": "TrainingJobStatus", "FinalObjectiveMetricValue": "objective"}
 TUNING_SORT = {"Name": "HyperParameterTuningJobName", "CreationTime": "CreationTime",
@@ -108,6 +109,38 @@ class TuningService:
         if not job.request_stop():
             raise validation(f"The request was rejected because the tuning job is in status "
                              f"{job.status}. Only a tuning job that is InProgress can be stopped.")
+        return {}
+
+    def delete_hyper_parameter_tuning_job(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Deletes the tuning job's entry only: its training jobs and artifacts stay."""
+        name = request["HyperParameterTuningJobName"]
+        with self._lock:
+            job = self._get(name)
+            if job.status in ("InProgress", "Stopping"):
+                raise validation(f"The tuning job {name} is {job.status}. Only a tuning job that "
+                                 "has ended can be deleted: stop it first "
+                                 "(stop_hyper_parameter_tuning_job) and wait until it is Stopped.")
+            self._jobs.pop(name.lower(), None)
+            self._threads.pop(name.lower(), None)
+        shutil.rmtree(job.folder, ignore_errors=True)
+        return {}
+
+    def _by_arn(self, arn: str) -> TuningJob:
+        return self._get(arn.rsplit("/", 1)[-1])  # the name, lower-cased in the ARN as on AWS
+
+    def list_tags(self, request: dict[str, Any]) -> dict[str, Any]:
+        return {"Tags": list(self._by_arn(request["ResourceArn"]).tags)}
+
+    def add_tags(self, request: dict[str, Any]) -> dict[str, Any]:
+        job = self._by_arn(request["ResourceArn"])
+        with self._lock:
+            job.set_tags(tags_added(job.tags, request["Tags"]))
+        return {"Tags": request["Tags"]}
+
+    def delete_tags(self, request: dict[str, Any]) -> dict[str, Any]:
+        job = self._by_arn(request["ResourceArn"])
+        with self._lock:
+            job.set_tags(tags_deleted(job.tags, request["TagKeys"]))
         return {}
 
     def list_training_jobs_for_hyper_parameter_tuning_job(self, request: dict[str, Any]) -> dict[str, Any]:
