@@ -39,7 +39,7 @@ ENGLISH = learner.lessons(NOTEBOOKS)
 KOREAN = learner.lessons(KO) if KO.is_dir() else []
 PAIRS = [(NOTEBOOKS / k.name, k) for k in KOREAN]
 UNTRANSLATED = [e.name for e in ENGLISH if not (KO / e.name).exists()]
-DOCS = ("glossary.md", "cheatsheet.md")  # translated beside the lessons, same anchor ids
+DOCS = ("glossary.md", "cheatsheet.md", "aws_account.md", "README.md")  # translated beside the lessons
 
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 LINK = re.compile(r"!?\[(?:[^\[\]]|\[[^\]]*\])*\]\(([^)\s]+)\)")   # [text](target), ![alt](src)
@@ -131,6 +131,7 @@ def unresolved(cells: list[str], folder, docs_fallback=None) -> list[str]:
     own = set()
     for cell in cells:
         own |= {slug(m) for m in re.findall(r"^#{1,6} (.+)$", cell, re.M)}
+        own |= set(re.findall(r'<a id="([^"]+)"></a>', cell))
     for target in targets(cells):
         path, _, anchor = target.partition("#")
         if not path:
@@ -468,3 +469,14 @@ def test_make_lab_ko_opens_the_korean_edition():
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     korean = readme.split("### 한국어판", 1)[1].split("\n## ", 1)[0]
     assert "make lab-ko" in korean
+
+
+@pytest.mark.parametrize("name", DOCS)
+def test_korean_documents_link_what_is_there(copies, name):
+    """Each Korean document's links resolve beside it, in notebooks/ko/ and in a Korean
+    learner copy (which holds files, not the ../ folder)."""
+    body = (KO / name).read_text(encoding="utf-8")
+    assert HANGUL.search(body), f"notebooks/ko/{name} is not Korean"
+    for folder in (KO, copies[1]):
+        broken = unresolved([body], folder)
+        assert not broken, f"{name}: links that do not resolve in {folder}: {broken}"
