@@ -11,10 +11,15 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")  # before any test imports the SDK
 os.environ["AWS_EC2_METADATA_DISABLED"] = "true"  # no probe of 169.254.169.254, ever, in tests
-OWN_WORKSPACE = None if "SM_TUTORIAL_WORKSPACE" in os.environ else \
-    Path(os.environ.get("TMPDIR", "/tmp")) / f"sm-tutorial-tests-{os.getpid()}"
-if OWN_WORKSPACE:
-    os.environ["SM_TUTORIAL_WORKSPACE"] = str(OWN_WORKSPACE)
+# Each process gets its own throwaway workspace, pytest-xdist's workers too: they inherit the
+# controller's variables, and two workers in one workspace would share job names (ModelTrainer
+# names jobs by the second: the English and Korean lesson 6 would clash). One the caller set
+# before pytest (SM_TUTORIAL_WORKSPACE without our mark) is used as it is, and kept.
+OURS = "SM_TUTORIAL_TESTS_WORKSPACE"
+OWN_WORKSPACE = None
+if os.environ.get("SM_TUTORIAL_WORKSPACE", "") in ("", os.environ.get(OURS)):
+    OWN_WORKSPACE = Path(os.environ.get("TMPDIR", "/tmp")) / f"sm-tutorial-tests-{os.getpid()}"
+    os.environ["SM_TUTORIAL_WORKSPACE"] = os.environ[OURS] = str(OWN_WORKSPACE)
 
 
 def pytest_sessionfinish(session):
