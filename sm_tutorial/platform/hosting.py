@@ -10,6 +10,12 @@ update leaves the endpoint InService on the old one, with the FailureReason); De
 gone. Endpoint containers live under ``<workspace>/endpoints/``; one whose simulated AWS died
 is ended by the next (``orphans.stop_orphan``), and ends itself before that (serve.py watches
 its platform process).
+
+The records (models, endpoint configurations, endpoints, their tags) are kept in
+``<workspace>/hosting/`` and restored by the next stand-in, as AWS keeps them when the kernel
+ends: an endpoint that was InService is InService again, *dormant*: its container starts when it
+is next invoked or updated (a few seconds; Failed, with the reason, if the model cannot start
+now), and it is there to be deleted. Records another live stand-in keeps are left to it.
 """
 from __future__ import annotations
 
@@ -39,6 +45,14 @@ ACTIONS = ("CreateModel", "DescribeModel", "ListModels", "DeleteModel",
 SPARE_IDLE = 600.0  # seconds a spare serving container waits for a deploy before it ends
 
 
+def _archives(model: records.Resource) -> set[str]:
+    """The S3 objects a model's container is made from (what serving.prepare downloads)."""
+    container = model.request.get("PrimaryContainer") or (model.request.get("Containers") or [{}])[0]
+    uris = {container.get("ModelDataUrl") or "",
+            (container.get("Environment") or {}).get("SAGEMAKER_SUBMIT_DIRECTORY", "")}
+    return {uri for uri in uris if uri.startswith("s3://")}
+
+
 def tagged(body: bytes) -> bool:
     """A ListTags/AddTags/DeleteTags request for a model, endpoint config or endpoint."""
     return any(kind in body for kind in TAGGED)
@@ -50,9 +64,10 @@ class HostingService:
         self.folder = workspace / "endpoints"
         self.endpoint_url, self.region, self.credentials = endpoint_url, region, credentials
         self.storage, self.logs_client = Storage(s3_client), logs_client
-        self.models = records.Registry(region, "model")
-        self.configs = records.Registry(region, "endpoint-config")
-        self.endpoints = records.Registry(region, "endpoint")
+        self.store = records.Store(workspace / "hosting")
+        self.models = records.Registry(region, "model", self.store)
+        self.configs = records.Registry(region, "endpoint-config", self.store)
+        self.endpoints = records.Registry(region, "endpoint", self.store)
         self.start_limit = 240.0   # AWS: the first ping within 4 minutes of the start
         self.stop_grace_seconds = 5.0  # SIGTERM to SIGKILL (AWS waits 30 s)
         self._threads: list[threading.Thread] = []
@@ -61,6 +76,21 @@ class HostingService:
         self._spare_lock = threading.Lock()
         self._closed = False
         self._end_orphans()
+        self._restore()
+
+    def _restore(self) -> None:
+        """The records an earlier stand-in saved (not those another live one keeps)."""
+        mine = lambda data: not (data.get("owner") not in (None, os.getpid())  # noqa: E731
+                                 and _alive(data["owner"]))
+        for registry in (self.models, self.configs):
+            for data in filter(mine, self.store.load(registry.kind)):
+                registry.restore(records.Resource.from_dict(data))
+        for data in filter(mine, self.store.load("endpoint")):
+            endpoint = records.EndpointRecord.from_dict(data, self.region)
+            if endpoint.status != "Failed":  # its container ended with the old stand-in
+                endpoint.status, endpoint.dormant = "InService", True
+            endpoint.on_change = self.endpoints.save
+            self.endpoints.restore(endpoint)
 
     def _end_orphans(self) -> None:
         """Containers left by an endpoint process that died: ended, their folders removed."""
@@ -98,7 +128,10 @@ class HostingService:
                             "ModelName", "Models")
 
     def delete_model(self, request: dict[str, Any]) -> dict[str, Any]:
-        self.models.remove(request["ModelName"])
+        model = self.models.remove(request["ModelName"])
+        still = {uri for m in self.models.values() for uri in _archives(m)}
+        for uri in _archives(model) - still:  # the copies kept for a restored endpoint
+            (self.store.folder / "model-data" / uri[len("s3://"):]).unlink(missing_ok=True)
         return {}
 
     # -- endpoint configurations -----------------------------------------------------------
@@ -184,6 +217,7 @@ class HostingService:
 
     def create_endpoint(self, request: dict[str, Any]) -> dict[str, Any]:
         endpoint = records.EndpointRecord(request, self.region)
+        endpoint.on_change = self.endpoints.save
         self.configs.get(endpoint.config_name)  # Could not find endpoint configuration "arn:..."
         self.endpoints.add(endpoint.name, endpoint)  # Cannot create already existing endpoint
         try:
@@ -205,7 +239,7 @@ class HostingService:
         """Bring ``serving`` up; on success it answers the endpoint (an update: in place of
         the old container, which then ends)."""
         try:
-            serving.prepare(self.storage)
+            serving.prepare(self.storage, kept=self.store.folder / "model-data")
             serving.start(self.start_limit, self.stop_grace_seconds)
         except Exception as error:  # StartFailed says why; anything else is ours, said as such
             if not isinstance(error, StartFailed):
@@ -220,13 +254,13 @@ class HostingService:
         threading.Thread(target=self._keep_spare, daemon=True).start()  # for the next deploy
         old = None
         with endpoint.lock:
-            if not endpoint.deleted.is_set():
+            if not endpoint.deleted.is_set() and not self._closed:
                 old, endpoint.container = endpoint.container, serving
                 endpoint.variants = [serving.variant_description]
                 if config_name is not None:
                     endpoint.config_name = config_name
-        if endpoint.deleted.is_set() and endpoint.container is not serving:
-            self._discard(serving)  # deleted while it started
+        if (endpoint.deleted.is_set() or self._closed) and endpoint.container is not serving:
+            self._discard(serving)  # deleted (or the stand-in stopped) while it started
             return
         if old is not None:  # the new one answers already; the old one drains and ends
             self._discard(old)
@@ -251,6 +285,7 @@ class HostingService:
                              f"{endpoint.status}; update it once it is InService (a Failed "
                              "endpoint is deleted and created again).")
         serving = self._container(endpoint, request["EndpointConfigName"])
+        endpoint.dormant = False  # the new configuration's container is the one that starts
         endpoint.set("Updating")
         self._run(self._start, endpoint, serving, request["EndpointConfigName"])
         return {"EndpointArn": endpoint.arn}
@@ -267,22 +302,42 @@ class HostingService:
         return {}
 
     def endpoint(self, name: str) -> records.EndpointRecord | None:
-        """For InvokeEndpoint: the endpoint, or None."""
+        """For InvokeEndpoint: the endpoint (a dormant one woken first), or None."""
         try:
-            return self.endpoints.get(name)
+            endpoint = self.endpoints.get(name)
         except Exception:
             return None
+        if endpoint.dormant:
+            self._awaken(endpoint)
+        return endpoint
+
+    def _awaken(self, endpoint: records.EndpointRecord) -> None:
+        """Start a restored endpoint's container (once; other callers wait for it)."""
+        with endpoint.waking:
+            if not endpoint.dormant or endpoint.deleted.is_set():
+                return
+            endpoint.dormant = False
+            try:
+                serving = self._container(endpoint, endpoint.config_name)
+            except Exception as error:  # its model or configuration was deleted meanwhile
+                endpoint.set("Failed", f"The endpoint could not start again: {getattr(error, 'message', error)}")
+                return
+            self._start(endpoint, serving, None)
 
     # -- tags of models, endpoint configurations and endpoints ------------------------------
-    def _by_arn(self, arn: str):
+    def _registry(self, arn: str) -> records.Registry:
         kind = arn.rsplit(":", 1)[-1].split("/", 1)[0]
         registry = {"model": self.models, "endpoint-config": self.configs,
                     "endpoint": self.endpoints}.get(kind)
         if registry is None:
             raise validation(f"Resource {arn} is not a model, endpoint configuration or endpoint.")
+        return registry
+
+    def _by_arn(self, arn: str):
+        registry = self._registry(arn)
         found = next((r for r in registry.values() if r.arn == arn), None)
         if found is None:
-            raise records.not_found(self.region, kind, arn.rsplit("/", 1)[-1])
+            raise records.not_found(self.region, registry.kind, arn.rsplit("/", 1)[-1])
         return found
 
     def list_tags(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -291,11 +346,13 @@ class HostingService:
     def add_tags(self, request: dict[str, Any]) -> dict[str, Any]:
         resource = self._by_arn(request["ResourceArn"])
         resource.tags = tags_added(resource.tags, request["Tags"])
+        self._registry(request["ResourceArn"]).save(resource)
         return {"Tags": request["Tags"]}
 
     def delete_tags(self, request: dict[str, Any]) -> dict[str, Any]:
         resource = self._by_arn(request["ResourceArn"])
         resource.tags = tags_deleted(resource.tags, request["TagKeys"])
+        self._registry(request["ResourceArn"]).save(resource)
         return {}
 
     # -- for the endpoint process's end -----------------------------------------------------
@@ -304,11 +361,11 @@ class HostingService:
             self._closed, spare, self._spare = True, self._spare, None
         if spare is not None:
             self._discard(spare)
-        for endpoint in self.endpoints.values():
-            try:
-                self.delete_endpoint({"EndpointName": endpoint.name})
-            except Exception:
-                pass
+        for endpoint in self.endpoints.values():  # containers end; the records stay, as on AWS
+            with endpoint.lock:
+                container, endpoint.container = endpoint.container, None
+            if container is not None:
+                self._discard(container)
         for thread in list(self._threads):
             thread.join(timeout=10)
         for record in self.folder.glob("*/owner.json"):  # started while we deleted

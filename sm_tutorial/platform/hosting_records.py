@@ -1,14 +1,20 @@
 """The hosting resources' records: models, endpoint configurations and endpoints, with their
-ARNs and the errors AWS gives when one is missing or already exists."""
+ARNs and the errors AWS gives when one is missing or already exists. Each record is also kept
+on disk (``Store``, ``<workspace>/hosting/<kind>/<name>.json``): on AWS they outlive the kernel
+that made them, and so they do here (an endpoint's container does not: see hosting.py)."""
 from __future__ import annotations
 
 import copy
+import json
+import os
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 from ..settings import ACCOUNT_ID
 from .errors import validation
+from .job import _alive
 
 KINDS = {"model": "model", "endpoint-config": "endpoint configuration", "endpoint": "endpoint"}
 HINTS = {
@@ -34,11 +40,60 @@ def already_exists(region: str, kind: str, name: str):
                       f"Pick another name, or delete the old {KINDS[kind]} first.")
 
 
-class Registry:
-    """Records of one kind by name (names are unique whatever their case, as on AWS)."""
+class Store:
+    """One JSON file per record. A write goes to a temporary file first: a kernel killed
+    mid-write leaves the old record, never half of one."""
 
-    def __init__(self, region: str, kind: str):
-        self.region, self.kind = region, kind
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    def _path(self, kind: str, name: str) -> Path:
+        return self.folder / kind / f"{name.lower()}.json"
+
+    def save(self, kind: str, name: str, data: dict[str, Any]) -> None:
+        path = self._path(kind, name)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_text(json.dumps({**data, "owner": os.getpid()}, default=str))
+            os.replace(tmp, path)
+        except OSError:
+            pass  # (a full disk) the answer in memory stays right; a restart would lose it
+
+    def remove(self, kind: str, name: str) -> None:
+        try:
+            self._path(kind, name).unlink()
+        except OSError:
+            pass
+
+    def read(self, kind: str, name: str) -> dict[str, Any] | None:
+        try:
+            return json.loads(self._path(kind, name).read_text())
+        except (OSError, ValueError):
+            return None
+
+    def load(self, kind: str) -> list[dict[str, Any]]:
+        found = []
+        for path in sorted((self.folder / kind).glob("*.json")):
+            try:
+                found.append(json.loads(path.read_text()))
+            except (OSError, ValueError):
+                continue
+        return found
+
+    def held_elsewhere(self, kind: str, name: str) -> bool:
+        """A record of this name that another live stand-in (kernel, `serve`) keeps."""
+        data = self.read(kind, name)
+        owner = (data or {}).get("owner")
+        return bool(owner) and owner != os.getpid() and _alive(owner)
+
+
+class Registry:
+    """Records of one kind by name (names are unique whatever their case, as on AWS), each
+    saved in ``store`` when it is added or changed and removed from it when it is deleted."""
+
+    def __init__(self, region: str, kind: str, store: Store | None = None):
+        self.region, self.kind, self.store = region, kind, store
         self._items: dict[str, Any] = {}
         self.lock = threading.RLock()
 
@@ -51,15 +106,26 @@ class Registry:
 
     def add(self, name: str, item) -> None:
         with self.lock:
-            if name.lower() in self._items:
+            if name.lower() in self._items or (self.store and self.store.held_elsewhere(self.kind, name)):
                 raise already_exists(self.region, self.kind, name)
             self._items[name.lower()] = item
+        self.save(item)
+
+    def restore(self, item) -> None:
+        with self.lock:
+            self._items[item.name.lower()] = item
+
+    def save(self, item) -> None:
+        if self.store is not None:
+            self.store.save(self.kind, item.name, item.to_dict())
 
     def remove(self, name: str):
         with self.lock:
             item = self._items.pop((name or "").lower(), None)
         if item is None:
             raise not_found(self.region, self.kind, name)
+        if self.store is not None:
+            self.store.remove(self.kind, item.name)
         return item
 
     def values(self) -> list:
@@ -84,6 +150,16 @@ class Resource:
     def summary(self) -> dict[str, Any]:
         return {self.name_field: self.name, self.arn_field: self.arn, "CreationTime": self.created}
 
+    def to_dict(self) -> dict[str, Any]:
+        return {"request": self.request, "fields": [self.name_field, self.arn_field],
+                "arn": self.arn, "created": self.created, "tags": self.tags}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Resource":
+        resource = cls(data["request"], *data["fields"], data["arn"])
+        resource.created, resource.tags = data["created"], data["tags"]
+        return resource
+
 
 class EndpointRecord:
     """An endpoint's status as DescribeEndpoint reports it; its container is hosting's."""
@@ -97,12 +173,30 @@ class EndpointRecord:
         self.status, self.failure = "Creating", None
         self.variants: list[dict[str, Any]] = []
         self.container = None  # the ServingContainer answering InvokeEndpoint
+        self.dormant = False   # restored InService with no container yet: the next use starts one
         self.deleted = threading.Event()
-        self.lock = threading.Lock()
+        self.lock, self.waking = threading.Lock(), threading.Lock()
+        self.on_change = lambda record: None  # hosting saves the record
 
     def set(self, status: str, failure: str | None = None) -> None:
         with self.lock:
             self.status, self.failure, self.modified = status, failure, time.time()
+        if not self.deleted.is_set():
+            self.on_change(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        with self.lock:
+            return {"name": self.name, "config": self.config_name, "tags": self.tags,
+                    "created": self.created, "modified": self.modified, "status": self.status,
+                    "failure": self.failure, "variants": self.variants}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], region: str) -> "EndpointRecord":
+        record = cls({"EndpointName": data["name"], "EndpointConfigName": data["config"],
+                      "Tags": data["tags"]}, region)
+        record.created, record.modified = data["created"], data["modified"]
+        record.status, record.failure, record.variants = data["status"], data["failure"], data["variants"]
+        return record
 
     def describe(self) -> dict[str, Any]:
         with self.lock:

@@ -15,6 +15,7 @@ import http.client
 import json
 import os
 import socket
+import shutil
 import subprocess
 import sys
 import threading
@@ -88,16 +89,18 @@ class ServingContainer:
         return self
 
     # -- start -----------------------------------------------------------------------------
-    def prepare(self, storage: Storage) -> None:
-        """model.tar.gz into model/, sourcedir.tar.gz into code/ (AWS: the toolkit's download)."""
+    def prepare(self, storage: Storage, kept: Path | None = None) -> None:
+        """model.tar.gz into model/, sourcedir.tar.gz into code/ (AWS: the toolkit's download).
+        ``kept``: where a copy of each archive stays (``kept/<bucket>/<key>``), to put it back
+        into S3 for a restored endpoint: the stand-in's S3 lives in memory, AWS's does not."""
         for folder in (self.root.model, self.root.code):
             folder.mkdir(parents=True, exist_ok=True)
         model_data = self.container.get("ModelDataUrl")
         if model_data:
-            self._unpack(storage, model_data, self.root.model, "ModelDataUrl")
+            self._unpack(storage, model_data, self.root.model, "ModelDataUrl", kept)
         submit = (self.container.get("Environment") or {}).get("SAGEMAKER_SUBMIT_DIRECTORY", "")
         if submit.startswith("s3://"):
-            self._unpack(storage, submit, self.root.code, "SAGEMAKER_SUBMIT_DIRECTORY")
+            self._unpack(storage, submit, self.root.code, "SAGEMAKER_SUBMIT_DIRECTORY", kept)
         self.packages = None
         for code in (self.root.code, self.root.model / "code"):  # the toolkit installs it first
             if (code / "requirements.txt").exists():
@@ -110,13 +113,24 @@ class ServingContainer:
                                       "Check the package names and versions in requirements.txt.")
                 break
 
-    def _unpack(self, storage: Storage, uri: str, target: Path, what: str) -> None:
+    def _unpack(self, storage: Storage, uri: str, target: Path, what: str, kept: Path | None) -> None:
         archive = self.folder / (target.name + ".tar.gz")
+        copy = kept / uri[len("s3://"):] if kept is not None and uri.startswith("s3://") else None
         try:
             storage.download(uri, archive)
         except Exception as error:
-            raise StartFailed(f"Failed to download model data ({what} {uri}): {error}. Check "
-                              "that the object exists and the role can read it.")
+            if copy is None or not copy.is_file():
+                raise StartFailed(f"Failed to download model data ({what} {uri}): {error}. Check "
+                                  "that the object exists and the role can read it.")
+            storage.restore(copy, uri)  # the object the endpoint was made from, back in S3
+            shutil.copyfile(copy, archive)
+        else:
+            if copy is not None:
+                try:
+                    copy.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(archive, copy)
+                except OSError:
+                    pass  # (a full disk) only a restored endpoint would miss it
         try:
             artifacts.unpack(archive, target)
         except Exception as error:

@@ -29,6 +29,15 @@ class Storage:
         bucket, key = parse_s3_uri(uri, "s3Uri")
         self.s3.upload_file(str(path), bucket, key)
 
+    def restore(self, path: Path, uri: str) -> None:
+        """Put back an object the stand-in's in-memory S3 lost with its restart (its bucket too)."""
+        bucket, _ = parse_s3_uri(uri, "s3Uri")
+        try:
+            self.s3.head_bucket(Bucket=bucket)
+        except Exception:
+            self.s3.create_bucket(Bucket=bucket)
+        self.upload(path, uri)
+
     def upload_folder(self, folder: Path, uri: str) -> int:
         count = 0
         for path in sorted(p for p in folder.rglob("*") if p.is_file()):
