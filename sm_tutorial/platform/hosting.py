@@ -34,7 +34,7 @@ from .job import _alive
 from .orphans import stop_orphan
 from .serving import ServingContainer, StartFailed, serving_kind
 from .storage import Storage
-from .validation import tags_added, tags_deleted
+from .tags import TagActions
 
 TAGGED = (b":model/", b":endpoint-config/", b":endpoint/")  # ARNs whose tags are ours
 ACTIONS = ("CreateModel", "DescribeModel", "ListModels", "DeleteModel",
@@ -58,7 +58,7 @@ def tagged(body: bytes) -> bool:
     return any(kind in body for kind in TAGGED)
 
 
-class HostingService:
+class HostingService(TagActions):
     def __init__(self, workspace: Path, endpoint_url: str, region: str,
                  credentials: dict[str, str], s3_client, logs_client=None):
         self.folder = workspace / "endpoints"
@@ -74,6 +74,7 @@ class HostingService:
         self.keep_spare = True  # a standby container: at a framework job's start, or CreateModel
         self._spare: ServingContainer | None = None
         self._spare_lock = threading.Lock()
+        self._lock = threading.Lock()  # tag changes, one at a time
         self._closed = False
         self._end_orphans()
         self._restore()
@@ -340,20 +341,9 @@ class HostingService:
             raise records.not_found(self.region, registry.kind, arn.rsplit("/", 1)[-1])
         return found
 
-    def list_tags(self, request: dict[str, Any]) -> dict[str, Any]:
-        return {"Tags": list(self._by_arn(request["ResourceArn"]).tags)}
-
-    def add_tags(self, request: dict[str, Any]) -> dict[str, Any]:
-        resource = self._by_arn(request["ResourceArn"])
-        resource.tags = tags_added(resource.tags, request["Tags"])
-        self._registry(request["ResourceArn"]).save(resource)
-        return {"Tags": request["Tags"]}
-
-    def delete_tags(self, request: dict[str, Any]) -> dict[str, Any]:
-        resource = self._by_arn(request["ResourceArn"])
-        resource.tags = tags_deleted(resource.tags, request["TagKeys"])
-        self._registry(request["ResourceArn"]).save(resource)
-        return {}
+    def _set_tags(self, resource, arn: str, tags: list[dict[str, str]]) -> None:
+        resource.tags = tags
+        self._registry(arn).save(resource)
 
     # -- for the endpoint process's end -----------------------------------------------------
     def stop_all(self) -> None:

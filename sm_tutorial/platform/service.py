@@ -20,7 +20,8 @@ from .orphans import stop_orphan
 from .runner import JobRunner
 from .storage import Storage
 from .tuning_service import TuningService
-from .validation import check_create_training_job, name_in_use, not_found, tags_added, tags_deleted
+from .tags import TagActions
+from .validation import check_create_training_job, name_in_use, not_found
 
 
 RESERVED = ".reserved"  # {"pid": ...}: the endpoint process that made the folder
@@ -84,7 +85,7 @@ def reserve_name(jobs_dir: Path, name: str) -> str | None:
     return None
 
 
-class TrainingService:
+class TrainingService(TagActions):
     def __init__(self, workspace: Path, endpoint_url: str, region: str,
                  credentials: dict[str, str], s3_client, logs_client):
         self.jobs_dir = workspace / "jobs"
@@ -173,21 +174,6 @@ class TrainingService:
         if job is None:
             raise not_found(name)
         return job
-
-    def list_tags(self, request: dict[str, Any]) -> dict[str, Any]:
-        return {"Tags": list(self._by_arn(request.get("ResourceArn", "")).tags)}
-
-    def add_tags(self, request: dict[str, Any]) -> dict[str, Any]:
-        job = self._by_arn(request["ResourceArn"])
-        with self._lock:  # read, change, save: one caller at a time
-            job.set_tags(tags_added(job.tags, request["Tags"]))
-        return {"Tags": request["Tags"]}
-
-    def delete_tags(self, request: dict[str, Any]) -> dict[str, Any]:
-        job = self._by_arn(request["ResourceArn"])
-        with self._lock:
-            job.set_tags(tags_deleted(job.tags, request["TagKeys"]))
-        return {}
 
     # -- for the course helpers, not part of the AWS API ----------------------------------
     def wait_all(self, timeout: float | None = None) -> None:

@@ -14,7 +14,8 @@ from .errors import ApiError, validation
 from .job import RunningElsewhere
 from .listing import sorted_page, time_filtered
 from .tuning import TuningJob
-from .validation import check_create_training_job, tags_added, tags_deleted
+from .tags import TagActions
+from .validation import check_create_training_job
 
 ACTIONS = ("CreateHyperParameterTuningJob", "DescribeHyperParameterTuningJob",
            "ListHyperParameterTuningJobs", "ListTrainingJobsForHyperParameterTuningJob",
@@ -24,7 +25,7 @@ TRIAL_SORT = {"Name": "TrainingJobName", "CreationTime": "CreationTime",
               "Status": "TrainingJobStatus", "FinalObjectiveMetricValue": "objective"}
 TUNING_SORT = {"Name": "HyperParameterTuningJobName", "CreationTime": "CreationTime",
                "Status": "HyperParameterTuningJobStatus"}
-class TuningService:
+class TuningService(TagActions):
     def __init__(self, training):
         self.training = training
         self.folder: Path = training.jobs_dir.parent / "tuning"
@@ -127,21 +128,6 @@ class TuningService:
 
     def _by_arn(self, arn: str) -> TuningJob:
         return self._get(arn.rsplit("/", 1)[-1])  # the name, lower-cased in the ARN as on AWS
-
-    def list_tags(self, request: dict[str, Any]) -> dict[str, Any]:
-        return {"Tags": list(self._by_arn(request["ResourceArn"]).tags)}
-
-    def add_tags(self, request: dict[str, Any]) -> dict[str, Any]:
-        job = self._by_arn(request["ResourceArn"])
-        with self._lock:
-            job.set_tags(tags_added(job.tags, request["Tags"]))
-        return {"Tags": request["Tags"]}
-
-    def delete_tags(self, request: dict[str, Any]) -> dict[str, Any]:
-        job = self._by_arn(request["ResourceArn"])
-        with self._lock:
-            job.set_tags(tags_deleted(job.tags, request["TagKeys"]))
-        return {}
 
     def list_training_jobs_for_hyper_parameter_tuning_job(self, request: dict[str, Any]) -> dict[str, Any]:
         job = self._get(request["HyperParameterTuningJobName"])

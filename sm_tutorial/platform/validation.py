@@ -77,20 +77,6 @@ def check_tags(tags: list[dict[str, str]]) -> None:
                          f"{len(tags)}. Remove some with delete_tags first.")
 
 
-def tags_added(current: list[dict[str, str]], added: list[dict[str, str]]) -> list[dict[str, str]]:
-    """AddTags: a resource's tags with ``added`` put in (a key given again takes its new value)."""
-    check_tags(added)
-    keys = {t["Key"] for t in added}
-    tags = [t for t in current if t["Key"] not in keys] + list(added)
-    check_tags(tags)
-    return tags
-
-
-def tags_deleted(current: list[dict[str, str]], keys: list[str]) -> list[dict[str, str]]:
-    """DeleteTags: a resource's tags without those keys (a key it does not have is no error)."""
-    return [t for t in current if t["Key"] not in keys]
-
-
 def check_create_training_job(request: Mapping[str, Any]) -> None:
     """Raise ApiError for the first problem AWS would reject the request for (the request has
     passed ``shapes.check_request``: its types, patterns and limits are AWS's)."""
